@@ -1,0 +1,164 @@
+// bindings/cli/main.cpp: `ferry`, the command-line tool: create and inspect device stores, run
+// SQL on them, install cloud schemas, and sync. Data goes to stdout, messages to stderr.
+// Exit codes (docs/cli.md): 0 ok, 1 the operation failed, 2 usage error, 3 the store cannot be
+// opened, 4 the server cannot be reached.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "ferry/error.hpp"
+#include "ferry/server.hpp"
+#include "ferry/store.hpp"
+
+namespace {
+
+enum Exit { ok = 0, failed = 1, usage = 2, store_unusable = 3, server_unreachable = 4 };
+
+int exit_code_for(const ferry::Error& e) {
+    using ferry::ErrorCode;
+    switch (e.code()) {
+    case ErrorCode::not_found:
+    case ErrorCode::not_a_store:
+    case ErrorCode::corrupt:
+    case ErrorCode::wrong_app:
+    case ErrorCode::schema_too_new:
+    case ErrorCode::unknown_app: return store_unusable;
+    case ErrorCode::connection:
+    case ErrorCode::timeout: return server_unreachable;
+    default: return failed;
+    }
+}
+
+std::string database_url(const std::string& flag) {
+    if (!flag.empty()) return flag;
+    if (const char* env = std::getenv("DATABASE_URL")) return env;
+    return "";  // libpq falls back to the PG* variables
+}
+
+void print_rows(const ferry::QueryResult& r) {
+    for (std::size_t i = 0; i < r.columns.size(); ++i) std::cout << (i ? "\t" : "") << r.columns[i];
+    std::cout << "\n";
+    for (const auto& row : r.rows) {
+        for (std::size_t i = 0; i < row.size(); ++i) std::cout << (i ? "\t" : "") << row[i].to_string();
+        std::cout << "\n";
+    }
+}
+
+void print_status(const ferry::StoreStatus& s, bool json) {
+    if (json) {
+        nlohmann::ordered_json j;
+        j["path"] = s.path;
+        j["app"] = s.app;
+        j["schema_version"] = s.schema_version;
+        j["latest_schema_version"] = s.latest_schema_version;
+        j["site_id"] = s.site_id;
+        j["pending_changes"] = s.pending_changes;
+        j["rejected_writes"] = s.rejected_writes;
+        j["pull_cursor"] = s.pull_cursor;
+        j["last_sync_at"] = s.last_sync_at;
+        j["tables"] = nlohmann::ordered_json::array();
+        for (const auto& t : s.tables) j["tables"].push_back({{"name", t.name}, {"rows", t.rows}, {"synced", t.synced}});
+        std::cout << j.dump(2) << "\n";
+        return;
+    }
+    std::cout << "store:           " << s.path << "\n"
+              << "app:             " << s.app << "\n"
+              << "schema version:  " << s.schema_version << " (latest " << s.latest_schema_version << ")\n"
+              << "site id:         " << s.site_id << "\n"
+              << "pending changes: " << s.pending_changes << "\n"
+              << "rejected writes: " << s.rejected_writes << "\n"
+              << "pull cursor:     " << (s.pull_cursor.empty() ? "(never pulled)" : s.pull_cursor) << "\n"
+              << "last sync:       " << (s.last_sync_at.empty() ? "(never)" : s.last_sync_at) << "\n"
+              << "tables:\n";
+    for (const auto& t : s.tables)
+        std::cout << "  " << t.name << std::string(t.name.size() < 28 ? 28 - t.name.size() : 1, ' ') << t.rows
+                  << (t.synced ? "" : "  (not synced)") << "\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"ferry: an embedded local-first store (SQLite) with sync to PostgreSQL"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", "ferry 0.1.0");
+
+    std::string db, app_name, sql, url;
+    bool json = false;
+
+    auto* init = app.add_subcommand("init", "Create a device store for an app, or upgrade it (idempotent)");
+    init->add_option("--db", db, "Store file")->required();
+    init->add_option("--app", app_name, "App schema: " + [] {
+        std::string s;
+        for (const auto& a : ferry::Store::available_apps()) s += (s.empty() ? "" : ", ") + a;
+        return s;
+    }())->required();
+
+    auto* exec = app.add_subcommand("exec", "Run SQL statements on a store (all or nothing)");
+    exec->add_option("--db", db, "Store file")->required();
+    exec->add_option("sql", sql, "SQL statements, separated by semicolons")->required();
+
+    auto* query = app.add_subcommand("query", "Run a query and print its rows (tab-separated, or JSON)");
+    query->add_option("--db", db, "Store file")->required();
+    query->add_option("sql", sql, "One SELECT statement")->required();
+    query->add_flag("--json", json, "Print a JSON array of objects, one per row");
+
+    auto* status = app.add_subcommand("status", "Show a store's app, schema version, sync state and tables");
+    status->add_option("--db", db, "Store file")->required();
+    status->add_flag("--json", json, "Print JSON");
+
+    auto* apps = app.add_subcommand("apps", "List the app schemas this build ships");
+
+    auto* server = app.add_subcommand("server", "Manage the cloud (PostgreSQL) side");
+    server->require_subcommand(1);
+    auto* server_init = server->add_subcommand(
+        "init", "Install or upgrade an app's schema in the database named by DATABASE_URL (idempotent)");
+    server_init->add_option("--app", app_name, "App schema")->required();
+    server_init->add_option("--database-url", url,
+                            "libpq connection string or URL (default: $DATABASE_URL, then the PG* variables); "
+                            "put the password in ~/.pgpass or PGPASSWORD, not here");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e) == 0 ? ok : usage;
+    }
+
+    try {
+        if (*init) {
+            auto store = ferry::Store::open(db, app_name);
+            std::cerr << "ferry: " << db << " is a '" << store.app() << "' store at schema version "
+                      << store.schema_version() << "\n";
+        } else if (*exec) {
+            auto store = ferry::Store::open_existing(db);
+            store.exec(sql);
+        } else if (*query) {
+            auto store = ferry::Store::open_existing(db);
+            if (json)
+                std::cout << store.query_json(sql) << "\n";
+            else
+                print_rows(store.query(sql));
+        } else if (*status) {
+            auto store = ferry::Store::open_existing(db);
+            print_status(store.status(), json);
+        } else if (*apps) {
+            for (const auto& a : ferry::Store::available_apps()) std::cout << a << "\n";
+        } else if (*server_init) {
+            auto r = ferry::server::install_app_schema(database_url(url), app_name);
+            std::cerr << "ferry: app '" << app_name << "' cloud schema at version " << r.to_version;
+            if (r.applied.empty())
+                std::cerr << " (already up to date)\n";
+            else
+                std::cerr << " (was " << r.from_version << "; applied " << r.applied.size() << " migrations)\n";
+        }
+    } catch (const ferry::Error& e) {
+        std::cerr << "ferry: error [" << ferry::error_domain_name(e.domain()) << "/" << ferry::error_code_name(e.code())
+                  << "]: " << e.what() << "\n";
+        return exit_code_for(e);
+    } catch (const std::exception& e) {
+        std::cerr << "ferry: internal error: " << e.what() << "\n";
+        return failed;
+    }
+    return ok;
+}

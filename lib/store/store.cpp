@@ -1,0 +1,441 @@
+// lib/store/store.cpp: opening a device store (WAL, Ferry's SQL functions, migrations) and
+// running SQL on it.
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <sys/stat.h>
+
+#include "ferry/error.hpp"
+#include "lib/core/ids.hpp"
+#include "lib/schema/embedded_sql.hpp"
+#include "lib/schema/sync_rules.hpp"
+#include "lib/store/capture.hpp"
+#include "lib/store/sqlite_error.hpp"
+#include "lib/store/store_impl.hpp"
+
+namespace ferry {
+namespace detail {
+namespace {
+
+Store::Impl& impl_of(sqlite3_context* ctx) { return *static_cast<Store::Impl*>(sqlite3_user_data(ctx)); }
+
+void fn_uuid(sqlite3_context* ctx, int, sqlite3_value**) {
+    auto id = new_uuid();
+    sqlite3_result_text(ctx, id.c_str(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+}
+
+void fn_cuid(sqlite3_context* ctx, int, sqlite3_value**) {
+    auto id = new_cuid();
+    sqlite3_result_text(ctx, id.c_str(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
+}
+
+void fn_now(sqlite3_context* ctx, int, sqlite3_value**) {
+    auto ts = iso_timestamp(impl_of(ctx).clock.source().now_ms());
+    sqlite3_result_text(ctx, ts.c_str(), static_cast<int>(ts.size()), SQLITE_TRANSIENT);
+}
+
+void fn_capturing(sqlite3_context* ctx, int, sqlite3_value**) {
+    sqlite3_result_int(ctx, impl_of(ctx).applying_remote ? 0 : 1);
+}
+
+void fn_hlc(sqlite3_context* ctx, int, sqlite3_value**) { sqlite3_result_int64(ctx, impl_of(ctx).clock.tick()); }
+
+void register_functions(Store::Impl& impl) {
+    struct Fn {
+        const char* name;
+        void (*fn)(sqlite3_context*, int, sqlite3_value**);
+    };
+    const Fn fns[] = {{"ferry_uuid", fn_uuid},
+                      {"ferry_cuid", fn_cuid},
+                      {"ferry_now", fn_now},
+                      {"ferry_capturing", fn_capturing},
+                      {"ferry_hlc", fn_hlc}};
+    for (const auto& f : fns) {
+        int rc = sqlite3_create_function_v2(impl.handle(), f.name, 0, SQLITE_UTF8, &impl, f.fn, nullptr, nullptr,
+                                            nullptr);
+        if (rc != SQLITE_OK) throw_sqlite(impl.handle(), std::string("registering ") + f.name);
+    }
+}
+
+void bind_params(SQLite::Statement& st, const std::vector<Value>& params) {
+    for (std::size_t i = 0; i < params.size(); ++i) {
+        const int idx = static_cast<int>(i + 1);
+        const Value& v = params[i];
+        switch (v.type()) {
+        case Value::Type::null: st.bind(idx); break;
+        case Value::Type::integer: st.bind(idx, static_cast<int64_t>(v.as_int())); break;
+        case Value::Type::real: st.bind(idx, v.as_real()); break;
+        case Value::Type::text: st.bind(idx, v.as_text()); break;
+        case Value::Type::blob:
+            st.bind(idx, v.as_blob().data(), static_cast<int>(v.as_blob().size()));
+            break;
+        }
+    }
+}
+
+Value column_value(SQLite::Statement& st, int i) {
+    auto col = st.getColumn(i);
+    switch (col.getType()) {
+    case SQLITE_INTEGER: return Value(static_cast<std::int64_t>(col.getInt64()));
+    case SQLITE_FLOAT: return Value(col.getDouble());
+    case SQLITE_TEXT: return Value(std::string(col.getText(), static_cast<std::size_t>(col.getBytes())));
+    case SQLITE_BLOB: {
+        auto p = static_cast<const std::uint8_t*>(col.getBlob());
+        return Value(Blob(p, p + col.getBytes()));
+    }
+    default: return Value();
+    }
+}
+
+std::string base64(const Blob& data) {
+    static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    std::size_t i = 0;
+    for (; i + 2 < data.size(); i += 3) {
+        unsigned n = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+        out += t[n >> 18];
+        out += t[(n >> 12) & 63];
+        out += t[(n >> 6) & 63];
+        out += t[n & 63];
+    }
+    if (i + 1 == data.size()) {
+        unsigned n = data[i] << 16;
+        out += t[n >> 18];
+        out += t[(n >> 12) & 63];
+        out += "==";
+    } else if (i + 2 == data.size()) {
+        unsigned n = (data[i] << 16) | (data[i + 1] << 8);
+        out += t[n >> 18];
+        out += t[(n >> 12) & 63];
+        out += t[(n >> 6) & 63];
+        out += '=';
+    }
+    return out;
+}
+
+bool table_exists(Store::Impl& impl, const std::string& name) {
+    return !impl.query("SELECT 1 FROM sqlite_master WHERE type='table' AND name=?", {name}).rows.empty();
+}
+
+int recorded_version(Store::Impl& impl, const std::string& scope) {
+    auto r = impl.query("SELECT coalesce(max(version), 0) FROM ferry_migrations WHERE scope=?", {scope});
+    return static_cast<int>(r.rows[0][0].as_int());
+}
+
+/// Applies the pending migrations of one scope, each in its own IMMEDIATE transaction. The
+/// version is read again inside the transaction, so two processes opening one new file at once
+/// apply each migration exactly once. Returns true when anything was applied.
+bool migrate_scope(Store::Impl& impl, const std::string& scope) {
+    const auto all = migrations(scope, Side::sqlite);
+    const int latest = all.empty() ? 0 : all.back().version;
+    bool applied_any = false;
+    for (const auto& m : all) {
+        if (table_exists(impl, "ferry_migrations") && recorded_version(impl, scope) >= m.version) continue;
+        impl.exec("BEGIN IMMEDIATE");
+        try {
+            if (!table_exists(impl, "ferry_migrations") || recorded_version(impl, scope) < m.version) {
+                impl.exec(m.sql);
+                impl.execute("INSERT INTO ferry_migrations(scope, version, name, applied_at) VALUES (?,?,?,?)",
+                             {scope, m.version, m.name, Store::now_timestamp()});
+                applied_any = true;
+            }
+            impl.exec("COMMIT");
+        } catch (const Error& e) {
+            impl.exec("ROLLBACK");
+            throw Error(ErrorDomain::ferry, ErrorCode::migration_failed,
+                        "migration " + scope + "/sqlite/" + m.name + " failed and was rolled back: " + e.what());
+        }
+    }
+    const int have = recorded_version(impl, scope);
+    if (have > latest)
+        throw Error(ErrorDomain::ferry, ErrorCode::schema_too_new,
+                    impl.path + ": its '" + scope + "' schema is at version " + std::to_string(have) +
+                        " but this build of Ferry knows only up to " + std::to_string(latest) +
+                        "; open it with a newer Ferry");
+    return applied_any;
+}
+
+void check_file_is_store(Store::Impl& impl, const std::string& app) {
+    // Reading the schema is the first access to the file: a file that is not a database fails here.
+    auto objects = impl.query("SELECT count(*) FROM sqlite_master", {});
+    const bool has_meta = table_exists(impl, "ferry_meta");
+    if (!has_meta) {
+        if (objects.rows[0][0].as_int() > 0)
+            throw Error(ErrorDomain::ferry, ErrorCode::not_a_store,
+                        impl.path + " is a SQLite database but not a Ferry store (it has tables but no ferry_meta); "
+                                    "Ferry will not modify it");
+        if (app.empty())
+            throw Error(ErrorDomain::ferry, ErrorCode::not_a_store,
+                        impl.path + " is empty: create the store with an app name (ferry init --app APP)");
+        return;
+    }
+    auto stored = impl.meta("app");
+    if (!stored)
+        throw Error(ErrorDomain::ferry, ErrorCode::not_a_store, impl.path + " has ferry_meta but no app recorded");
+    if (!app.empty() && *stored != app)
+        throw Error(ErrorDomain::ferry, ErrorCode::wrong_app,
+                    impl.path + " is a store of app '" + *stored + "', not '" + app + "'");
+}
+
+}  // namespace
+
+void with_remote_apply(Store::Impl& impl, const std::function<void()>& body) {
+    const bool before = impl.applying_remote;
+    impl.applying_remote = true;
+    try {
+        body();
+    } catch (...) {
+        impl.applying_remote = before;
+        throw;
+    }
+    impl.applying_remote = before;
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+Store::Impl::Impl(const std::string& p, int flags) : path(p), db(p, flags) {}
+
+void Store::Impl::exec(const std::string& sql) {
+    try {
+        db.exec(sql);
+    } catch (const SQLite::Exception& e) {
+        throw sqlite_error(e, "running: " + sql);
+    }
+}
+
+std::int64_t Store::Impl::execute(const std::string& sql, const std::vector<Value>& params) {
+    try {
+        SQLite::Statement st(db, sql);
+        bind_params(st, params);
+        while (st.executeStep()) {
+        }
+        return sqlite3_changes64(handle());
+    } catch (const SQLite::Exception& e) {
+        throw sqlite_error(e, "running: " + sql);
+    }
+}
+
+QueryResult Store::Impl::query(const std::string& sql, const std::vector<Value>& params) {
+    try {
+        SQLite::Statement st(db, sql);
+        bind_params(st, params);
+        QueryResult r;
+        const int n = st.getColumnCount();
+        for (int i = 0; i < n; ++i) r.columns.emplace_back(st.getColumnName(i));
+        while (st.executeStep()) {
+            Row row;
+            row.reserve(static_cast<std::size_t>(n));
+            for (int i = 0; i < n; ++i) row.push_back(column_value(st, i));
+            r.rows.push_back(std::move(row));
+        }
+        return r;
+    } catch (const SQLite::Exception& e) {
+        throw sqlite_error(e, "running: " + sql);
+    }
+}
+
+void Store::Impl::transaction(const std::function<void()>& body) {
+    const std::string sp = "ferry_tx_" + std::to_string(transaction_depth);
+    const bool outer = transaction_depth == 0 && sqlite3_get_autocommit(handle());
+    exec(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT " + sp);
+    ++transaction_depth;
+    try {
+        body();
+    } catch (...) {
+        --transaction_depth;
+        try {
+            exec(outer ? "ROLLBACK" : "ROLLBACK TO " + sp + "; RELEASE " + sp);
+        } catch (...) {
+            // The original error matters more than a failed rollback (which SQLite may have
+            // done itself already, e.g. after SQLITE_FULL).
+        }
+        throw;
+    }
+    --transaction_depth;
+    exec(outer ? "COMMIT" : "RELEASE " + sp);
+}
+
+std::optional<std::string> Store::Impl::meta(const std::string& key) {
+    auto r = query("SELECT value FROM ferry_meta WHERE key=?", {key});
+    if (r.rows.empty()) return std::nullopt;
+    return r.rows[0][0].as_text();
+}
+
+void Store::Impl::set_meta(const std::string& key, const std::string& value) {
+    execute("INSERT INTO ferry_meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
+            {key, value});
+}
+
+void Store::Impl::save_clock() { set_meta("hlc", std::to_string(clock.last())); }
+
+namespace {
+std::unique_ptr<Store::Impl> open_impl(const std::string& path, const std::string& app, const StoreOptions& options) {
+    if (path.empty())
+        throw Error(ErrorDomain::ferry, ErrorCode::invalid_argument, "a store needs a file path (got an empty one)");
+    if (!app.empty()) require_app(app);
+    struct stat st {};
+    const bool exists = ::stat(path.c_str(), &st) == 0;
+    if (!exists && !options.create)
+        throw Error(ErrorDomain::io, ErrorCode::not_found, path + ": no such store (create it with ferry init)");
+    if (!exists && app.empty())
+        throw Error(ErrorDomain::io, ErrorCode::not_found, path + ": no such store");
+    if (exists && S_ISDIR(st.st_mode))
+        throw Error(ErrorDomain::io, ErrorCode::io, path + " is a directory, not a store file");
+
+    std::unique_ptr<Store::Impl> impl;
+    try {
+        int flags = SQLite::OPEN_READWRITE | (options.create ? SQLite::OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+        impl = std::make_unique<Store::Impl>(path, flags);
+    } catch (const SQLite::Exception& e) {
+        throw sqlite_error(e, "opening " + path);
+    }
+    sqlite3_extended_result_codes(impl->handle(), 1);
+    impl->db.setBusyTimeout(options.busy_timeout_ms);
+    register_functions(*impl);
+    check_file_is_store(*impl, app);
+    impl->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON");
+
+    const bool fresh = !table_exists(*impl, "ferry_meta");
+    if (fresh || options.migrate) migrate_scope(*impl, "ferry");
+
+    // The app and site id are written once, in one transaction, by whoever creates the store.
+    impl->transaction([&] {
+        if (!impl->meta("app")) impl->set_meta("app", app);
+        if (!impl->meta("site_id")) impl->set_meta("site_id", new_site_id());
+    });
+    impl->app = *impl->meta("app");
+    impl->site_id = *impl->meta("site_id");
+
+    bool changed = false;
+    if (options.migrate) changed = migrate_scope(*impl, impl->app);
+    impl->schema_version = recorded_version(*impl, impl->app);
+    if (options.migrate && (changed || !capture_is_current(*impl))) impl->transaction([&] { install_capture(*impl); });
+
+    // The clock never goes backwards: resume past everything recorded in the store.
+    if (auto saved = impl->meta("hlc")) impl->clock.observe(std::stoll(*saved));
+    auto max_local = impl->query("SELECT max(hlc) FROM ferry_changes", {});
+    if (!max_local.rows[0][0].is_null()) impl->clock.observe(max_local.rows[0][0].as_int());
+    return impl;
+}
+}  // namespace
+
+Store Store::open(const std::string& path, const std::string& app, StoreOptions options) {
+    if (app.empty())
+        throw Error(ErrorDomain::ferry, ErrorCode::invalid_argument, "Store::open needs an app name; use open_existing");
+    return Store(open_impl(path, app, options));
+}
+
+Store Store::open_existing(const std::string& path, StoreOptions options) {
+    options.create = false;
+    return Store(open_impl(path, "", options));
+}
+
+std::vector<std::string> Store::available_apps() { return app_names(); }
+
+Store::Store(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Store::Store(Store&&) noexcept = default;
+Store& Store::operator=(Store&&) noexcept = default;
+Store::~Store() {
+    if (!m_impl) return;
+    try {
+        if (m_impl->clock.last() > 0 && sqlite3_get_autocommit(m_impl->handle())) m_impl->save_clock();
+    } catch (...) {
+        // Closing must not throw; the outbox still holds every local hlc, so nothing is lost.
+    }
+}
+
+const std::string& Store::path() const { return m_impl->path; }
+const std::string& Store::app() const { return m_impl->app; }
+int Store::schema_version() const { return m_impl->schema_version; }
+Store::Impl& Store::impl() { return *m_impl; }
+
+void Store::exec(const std::string& sql) {
+    // A savepoint makes a multi-statement script all-or-nothing.
+    m_impl->transaction([&] { m_impl->exec(sql); });
+}
+
+std::int64_t Store::execute(const std::string& sql, const std::vector<Value>& params) {
+    return m_impl->execute(sql, params);
+}
+
+QueryResult Store::query(const std::string& sql, const std::vector<Value>& params) {
+    return m_impl->query(sql, params);
+}
+
+std::optional<Value> Store::query_value(const std::string& sql, const std::vector<Value>& params) {
+    auto r = m_impl->query(sql, params);
+    if (r.rows.empty() || r.rows[0].empty()) return std::nullopt;
+    return r.rows[0][0];
+}
+
+std::string Store::query_json(const std::string& sql, const std::vector<Value>& params) {
+    auto r = m_impl->query(sql, params);
+    auto out = nlohmann::ordered_json::array();
+    for (const auto& row : r.rows) {
+        nlohmann::ordered_json obj = nlohmann::ordered_json::object();
+        for (std::size_t i = 0; i < r.columns.size(); ++i) {
+            const Value& v = row[i];
+            switch (v.type()) {
+            case Value::Type::null: obj[r.columns[i]] = nullptr; break;
+            case Value::Type::integer: obj[r.columns[i]] = v.as_int(); break;
+            case Value::Type::real: obj[r.columns[i]] = v.as_real(); break;
+            case Value::Type::text: obj[r.columns[i]] = v.as_text(); break;
+            case Value::Type::blob: obj[r.columns[i]] = base64(v.as_blob()); break;
+            }
+        }
+        out.push_back(std::move(obj));
+    }
+    return out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void Store::transaction(const std::function<void()>& body) { m_impl->transaction(body); }
+
+std::vector<std::string> Store::synced_tables() const {
+    std::vector<std::string> out;
+    for (const auto& t : sync_rules(m_impl->app).tables) out.push_back(t.name);
+    return out;
+}
+
+StoreStatus Store::status() {
+    StoreStatus s;
+    s.path = m_impl->path;
+    s.app = m_impl->app;
+    s.schema_version = m_impl->schema_version;
+    auto all = migrations(m_impl->app, Side::sqlite);
+    s.latest_schema_version = all.empty() ? 0 : all.back().version;
+    s.site_id = m_impl->site_id;
+    s.pending_changes = m_impl->query("SELECT count(*) FROM ferry_changes", {}).rows[0][0].as_int();
+    s.rejected_writes = m_impl->query("SELECT count(*) FROM ferry_rejected", {}).rows[0][0].as_int();
+    s.pull_cursor = m_impl->meta("pull_cursor").value_or("");
+    s.last_sync_at = m_impl->meta("last_sync_at").value_or("");
+    const auto synced = synced_tables();
+    auto tables = m_impl->query(
+        "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'ferry_%' "
+        "ORDER BY name",
+        {});
+    for (const auto& row : tables.rows) {
+        TableStatus t;
+        t.name = row[0].as_text();
+        std::string quoted = "\"";
+        for (char c : t.name) quoted += (c == '"' ? std::string("\"\"") : std::string(1, c));
+        quoted += "\"";
+        t.rows = m_impl->query("SELECT count(*) FROM " + quoted, {}).rows[0][0].as_int();
+        t.synced = std::find(synced.begin(), synced.end(), t.name) != synced.end();
+        s.tables.push_back(std::move(t));
+    }
+    return s;
+}
+
+std::string Store::new_id(const std::string& kind) {
+    if (kind == "uuid") return new_uuid();
+    if (kind == "cuid") return new_cuid();
+    throw Error(ErrorDomain::ferry, ErrorCode::invalid_argument, "unknown id kind '" + kind + "' (use uuid or cuid)");
+}
+
+std::string Store::now_timestamp() { return iso_timestamp(SystemClock::instance().now_ms()); }
+
+}  // namespace ferry

@@ -1,0 +1,195 @@
+// tests/unit/store_test.cpp: the device store itself: opening, migrations, errors, SQL, status.
+#include <catch2/catch.hpp>
+#include <sqlite3.h>
+
+#include <fstream>
+
+#include "ferry/error.hpp"
+#include "ferry/store.hpp"
+#include "tests/support/temp_dir.hpp"
+
+using ferry::ErrorCode;
+using ferry::Store;
+using ferry::Value;
+
+namespace {
+ErrorCode code_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const ferry::Error& e) {
+        return e.code();
+    }
+    FAIL("expected a ferry::Error");
+    return ErrorCode::internal;
+}
+
+std::string message_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const ferry::Error& e) {
+        return e.what();
+    }
+    FAIL("expected a ferry::Error");
+    return {};
+}
+
+void raw_exec(const std::string& path, const std::string& sql) {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    char* err = nullptr;
+    int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+    std::string msg = err ? err : "";
+    sqlite3_free(err);
+    sqlite3_close(db);
+    if (rc != SQLITE_OK) throw std::runtime_error(msg);
+}
+}  // namespace
+
+TEST_CASE("every shipped app can be created, reopened and lists its tables", "[unit][store]") {
+    ferry::test::TempDir dir;
+    const auto apps = Store::available_apps();
+    REQUIRE(apps == std::vector<std::string>{"agentchat", "aiflowo", "december", "devlog", "projectme"});
+    for (const auto& app : apps) {
+        INFO("app " << app);
+        const auto path = dir.file(app + ".db");
+        int version = 0;
+        {
+            auto store = Store::open(path, app);
+            version = store.schema_version();
+            REQUIRE(version >= 1);
+            auto st = store.status();
+            REQUIRE(st.app == app);
+            REQUIRE(st.schema_version == st.latest_schema_version);
+            REQUIRE(st.site_id.size() == 32);
+            REQUIRE(st.pending_changes == 0);
+            for (const auto& t : store.synced_tables()) {
+                INFO("synced table " << t);
+                auto found = std::find_if(st.tables.begin(), st.tables.end(), [&](auto& x) { return x.name == t; });
+                REQUIRE(found != st.tables.end());
+                REQUIRE(found->synced);
+            }
+            REQUIRE(store.query_value("PRAGMA journal_mode")->as_text() == "wal");
+            REQUIRE(store.query_value("PRAGMA foreign_keys")->as_int() == 1);
+        }
+        auto again = Store::open(path, app);
+        REQUIRE(again.schema_version() == version);
+        auto migrations = again.query_value("SELECT count(*) FROM ferry_migrations WHERE scope = ?", {app});
+        REQUIRE(migrations->as_int() == version);
+        auto site = again.status().site_id;
+        REQUIRE(Store::open_existing(path).status().site_id == site);
+    }
+}
+
+TEST_CASE("bad opens get clear errors and leave the file alone", "[unit][store]") {
+    ferry::test::TempDir dir;
+
+    SECTION("unknown app names the apps that exist") {
+        auto msg = message_of([&] { Store::open(dir.file("x.db"), "nosuchapp"); });
+        REQUIRE(msg.find("nosuchapp") != std::string::npos);
+        REQUIRE(msg.find("devlog") != std::string::npos);
+        REQUIRE(code_of([&] { Store::open(dir.file("x.db"), "nosuchapp"); }) == ErrorCode::unknown_app);
+    }
+    SECTION("a missing file with open_existing") {
+        REQUIRE(code_of([&] { Store::open_existing(dir.file("missing.db")); }) == ErrorCode::not_found);
+    }
+    SECTION("a file that is not a database") {
+        const auto path = dir.file("garbage.db");
+        std::ofstream(path) << std::string(4096, 'x');
+        REQUIRE(code_of([&] { Store::open(path, "december"); }) == ErrorCode::corrupt);
+        std::ifstream in(path);
+        std::string content((std::istreambuf_iterator<char>(in)), {});
+        REQUIRE(content == std::string(4096, 'x'));
+    }
+    SECTION("a database of another program is not touched") {
+        const auto path = dir.file("other.db");
+        raw_exec(path, "CREATE TABLE mine(x INTEGER)");
+        REQUIRE(code_of([&] { Store::open(path, "december"); }) == ErrorCode::not_a_store);
+    }
+    SECTION("a store of another app") {
+        const auto path = dir.file("d.db");
+        Store::open(path, "december");
+        auto msg = message_of([&] { Store::open(path, "devlog"); });
+        REQUIRE(msg.find("december") != std::string::npos);
+        REQUIRE(code_of([&] { Store::open(path, "devlog"); }) == ErrorCode::wrong_app);
+    }
+    SECTION("a store written by a newer Ferry is refused") {
+        const auto path = dir.file("new.db");
+        int version = Store::open(path, "december").schema_version();
+        raw_exec(path, "INSERT INTO ferry_migrations VALUES ('december', " + std::to_string(version + 1) +
+                           ", '9999_future.sql', '2030-01-01T00:00:00.000Z')");
+        auto msg = message_of([&] { Store::open(path, "december"); });
+        REQUIRE(msg.find("newer Ferry") != std::string::npos);
+        REQUIRE(code_of([&] { Store::open(path, "december"); }) == ErrorCode::schema_too_new);
+    }
+}
+
+TEST_CASE("SQL execution, typed values and JSON output", "[unit][store]") {
+    ferry::test::TempDir dir;
+    auto store = Store::open(dir.file("s.db"), "december");
+    const auto user = Store::new_id();
+    REQUIRE(user.size() == 36);
+    REQUIRE(user[14] == '4');
+    store.execute("INSERT INTO users(id, email, name, is_active) VALUES (?, ?, ?, ?)",
+                  {user, "a@example.com", nullptr, true});
+    auto r = store.query("SELECT id, email, name, is_active, created_at FROM users");
+    REQUIRE(r.rows.size() == 1);
+    REQUIRE(r.at(0, "email").as_text() == "a@example.com");
+    REQUIRE(r.at(0, "name").is_null());
+    REQUIRE(r.at(0, "is_active").as_int() == 1);
+    const auto& created = r.at(0, "created_at").as_text();
+    REQUIRE(created.size() == 24);
+    REQUIRE(created.back() == 'Z');
+
+    auto json = store.query_json("SELECT email, name, is_active FROM users");
+    REQUIRE(json == R"([{"email":"a@example.com","name":null,"is_active":1}])");
+
+    SECTION("a multi-statement exec is all or nothing") {
+        REQUIRE_THROWS_AS(store.exec("INSERT INTO users(id, email) VALUES ('u2', 'b@example.com');"
+                                     "INSERT INTO users(id, email) VALUES ('u3', 'a@example.com')"),
+                          ferry::Error);
+        REQUIRE(store.query_value("SELECT count(*) FROM users")->as_int() == 1);
+    }
+    SECTION("a transaction that throws is rolled back, nested ones use savepoints") {
+        REQUIRE_THROWS(store.transaction([&] {
+            store.execute("INSERT INTO users(id, email) VALUES ('u4', 'c@example.com')");
+            store.transaction([&] { store.execute("INSERT INTO users(id, email) VALUES ('u5', 'd@example.com')"); });
+            throw std::runtime_error("app failure");
+        }));
+        REQUIRE(store.query_value("SELECT count(*) FROM users")->as_int() == 1);
+    }
+    SECTION("a duplicate unique value names the table and column") {
+        try {
+            store.execute("INSERT INTO users(id, email) VALUES ('u6', 'a@example.com')");
+            FAIL("duplicate email accepted");
+        } catch (const ferry::Error& e) {
+            REQUIRE(e.code() == ErrorCode::constraint);
+            REQUIRE(std::string(e.what()).find("users.email") != std::string::npos);
+        }
+    }
+}
+
+TEST_CASE("a write through a connection Ferry did not open fails loudly", "[unit][store][capture]") {
+    ferry::test::TempDir dir;
+    const auto path = dir.file("c.db");
+    Store::open(path, "december");
+    try {
+        raw_exec(path, "INSERT INTO users(id, email) VALUES ('x', 'x@example.com')");
+        FAIL("an uncaptured write went through");
+    } catch (const std::runtime_error& e) {
+        REQUIRE(std::string(e.what()).find("ferry_") != std::string::npos);
+    }
+    auto store = Store::open_existing(path);
+    REQUIRE(store.query_value("SELECT count(*) FROM users")->as_int() == 0);
+}
+
+TEST_CASE("ids and timestamps have the device formats", "[unit][store]") {
+    auto cuid = Store::new_id("cuid");
+    REQUIRE(cuid.size() == 25);
+    REQUIRE(cuid[0] == 'c');
+    REQUIRE(Store::new_id("cuid") != cuid);
+    REQUIRE_THROWS_AS(Store::new_id("serial"), ferry::Error);
+    auto ts = Store::now_timestamp();
+    REQUIRE(ts.size() == 24);
+    REQUIRE(ts[10] == 'T');
+    REQUIRE(ts[19] == '.');
+}
