@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ferry/clock.hpp"
 #include "ferry/value.hpp"
 
 namespace ferry {
@@ -41,6 +42,9 @@ struct StoreOptions {
     bool migrate = true;
     /// Milliseconds to wait on a locked database before failing with ErrorCode::busy.
     int busy_timeout_ms = 5000;
+    /// The wall clock behind the store's hybrid logical clock and ferry_now(); nullptr: the
+    /// system clock. Borrowed: it must outlive the store. Tests pass a FakeClock.
+    Clock* clock = nullptr;
 };
 
 class Transaction;

@@ -41,6 +41,8 @@ Error sqlite_error(int code, const std::string& message, const std::string& cont
                      message + ": this database is a Ferry store; write to it through Ferry (library or `ferry exec`) "
                                "so the change is captured for sync (" + clip(context) + ")");
     }
+    if (message.find("no leased ids left") != std::string::npos)
+        return Error(ErrorDomain::ferry, ErrorCode::lease_exhausted, message + " (" + clip(context) + ")");
     return Error(ErrorDomain::sqlite, ferry_code, text + " (" + clip(context) + ")");
 }
 

@@ -14,6 +14,7 @@
 #include "lib/store/capture.hpp"
 #include "lib/store/sqlite_error.hpp"
 #include "lib/store/store_impl.hpp"
+#include "lib/sync/id_leases.hpp"
 
 namespace ferry {
 namespace detail {
@@ -57,6 +58,9 @@ void register_functions(Store::Impl& impl) {
                                             nullptr);
         if (rc != SQLITE_OK) throw_sqlite(impl.handle(), std::string("registering ") + f.name);
     }
+    if (sqlite3_create_function_v2(impl.handle(), "ferry_next_id", 1, SQLITE_UTF8, &impl, sql_next_id, nullptr, nullptr,
+                                   nullptr) != SQLITE_OK)
+        throw_sqlite(impl.handle(), "registering ferry_next_id");
 }
 
 void bind_params(SQLite::Statement& st, const std::vector<Value>& params) {
@@ -294,6 +298,7 @@ std::unique_ptr<Store::Impl> open_impl(const std::string& path, const std::strin
         throw sqlite_error(e, "opening " + path);
     }
     sqlite3_extended_result_codes(impl->handle(), 1);
+    if (options.clock) impl->clock.set_source(*options.clock);
     impl->db.setBusyTimeout(options.busy_timeout_ms);
     register_functions(*impl);
     check_file_is_store(*impl, app);

@@ -1,8 +1,53 @@
-// sync/server/server_capture.cpp: placeholder until the sync engine lands.
+// sync/server/server_capture.cpp: one generated trigger function per synced table. It logs the
+// row's key in device form (so the device and the server name a row the same way) and, for an
+// update, which columns really changed.
 #include "sync/server/server_capture.hpp"
 
-namespace ferry::detail {
+#include "sync/server/table_meta.hpp"
 
-void install_server_capture(pqxx::connection&, const std::string&) {}
+namespace ferry::detail {
+namespace {
+std::string text_array(const std::vector<std::string>& items) {
+    std::string s = "ARRAY[";
+    for (std::size_t i = 0; i < items.size(); ++i) s += (i ? ", " : "") + pg_literal(items[i]);
+    return s + "]::text[]";
+}
+
+std::string capture_function_sql(const PgTable& t) {
+    std::vector<std::string> synced;
+    for (const auto& c : t.columns)
+        if (c.synced) synced.push_back(c.name);
+    const std::string fn = "ferry." + pg_ident("capture_" + t.name);
+    const std::string tbl = pg_literal(t.name);
+    return "CREATE OR REPLACE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql AS $ferry$\n"
+           "DECLARE k jsonb; ok jsonb; cols text[];\n"
+           "BEGIN\n"
+           "  IF TG_OP <> 'DELETE' THEN k := " + device_key_expr(t, "NEW") + "; END IF;\n"
+           "  IF TG_OP <> 'INSERT' THEN ok := " + device_key_expr(t, "OLD") + "; END IF;\n"
+           "  IF TG_OP = 'INSERT' THEN\n"
+           "    PERFORM ferry.log_change(" + tbl + ", k, 1::smallint, " + text_array(synced) + ");\n"
+           "  ELSIF TG_OP = 'DELETE' THEN\n"
+           "    PERFORM ferry.log_change(" + tbl + ", ok, 3::smallint, NULL);\n"
+           "  ELSIF k IS DISTINCT FROM ok THEN\n"
+           "    PERFORM ferry.log_change(" + tbl + ", ok, 3::smallint, NULL);\n"
+           "    PERFORM ferry.log_change(" + tbl + ", k, 1::smallint, " + text_array(synced) + ");\n"
+           "  ELSE\n"
+           "    SELECT array_agg(n.key) INTO cols FROM jsonb_each(to_jsonb(NEW)) n\n"
+           "     WHERE n.key = ANY(" + text_array(synced) + ") AND n.value IS DISTINCT FROM (to_jsonb(OLD) -> n.key);\n"
+           "    IF cols IS NOT NULL THEN PERFORM ferry.log_change(" + tbl + ", k, 2::smallint, cols); END IF;\n"
+           "  END IF;\n"
+           "  RETURN NULL;\n"
+           "END\n$ferry$;\n"
+           "DROP TRIGGER IF EXISTS ferry_capture ON " + pg_ident(t.name) + ";\n"
+           "CREATE TRIGGER ferry_capture AFTER INSERT OR UPDATE OR DELETE ON " + pg_ident(t.name) +
+           " FOR EACH ROW EXECUTE FUNCTION " + fn + "();\n";
+}
+}  // namespace
+
+void install_server_capture(pqxx::connection& c, const std::string& app) {
+    pqxx::work tx(c);
+    for (const auto& t : read_tables(tx, app)) tx.exec(capture_function_sql(t));
+    tx.commit();
+}
 
 }  // namespace ferry::detail

@@ -144,22 +144,22 @@ TEST_CASE("SQL execution, typed values and JSON output", "[unit][store]") {
     REQUIRE(json == R"([{"email":"a@example.com","name":null,"is_active":1}])");
 
     SECTION("a multi-statement exec is all or nothing") {
-        REQUIRE_THROWS_AS(store.exec("INSERT INTO users(id, email) VALUES ('u2', 'b@example.com');"
-                                     "INSERT INTO users(id, email) VALUES ('u3', 'a@example.com')"),
+        REQUIRE_THROWS_AS(store.exec("INSERT INTO users(id, email) VALUES ('00000000-0000-4000-8000-000000000002', 'b@example.com');"
+                                     "INSERT INTO users(id, email) VALUES ('00000000-0000-4000-8000-000000000003', 'a@example.com')"),
                           ferry::Error);
         REQUIRE(store.query_value("SELECT count(*) FROM users")->as_int() == 1);
     }
     SECTION("a transaction that throws is rolled back, nested ones use savepoints") {
         REQUIRE_THROWS(store.transaction([&] {
-            store.execute("INSERT INTO users(id, email) VALUES ('u4', 'c@example.com')");
-            store.transaction([&] { store.execute("INSERT INTO users(id, email) VALUES ('u5', 'd@example.com')"); });
+            store.execute("INSERT INTO users(id, email) VALUES ('00000000-0000-4000-8000-000000000004', 'c@example.com')");
+            store.transaction([&] { store.execute("INSERT INTO users(id, email) VALUES ('00000000-0000-4000-8000-000000000005', 'd@example.com')"); });
             throw std::runtime_error("app failure");
         }));
         REQUIRE(store.query_value("SELECT count(*) FROM users")->as_int() == 1);
     }
     SECTION("a duplicate unique value names the table and column") {
         try {
-            store.execute("INSERT INTO users(id, email) VALUES ('u6', 'a@example.com')");
+            store.execute("INSERT INTO users(id, email) VALUES ('00000000-0000-4000-8000-000000000006', 'a@example.com')");
             FAIL("duplicate email accepted");
         } catch (const ferry::Error& e) {
             REQUIRE(e.code() == ErrorCode::constraint);
@@ -173,7 +173,7 @@ TEST_CASE("a write through a connection Ferry did not open fails loudly", "[unit
     const auto path = dir.file("c.db");
     Store::open(path, "december");
     try {
-        raw_exec(path, "INSERT INTO users(id, email) VALUES ('x', 'x@example.com')");
+        raw_exec(path, "INSERT INTO users(id, email) VALUES ('00000000-0000-4000-8000-000000000001', 'x@example.com')");
         FAIL("an uncaptured write went through");
     } catch (const std::runtime_error& e) {
         REQUIRE(std::string(e.what()).find("ferry_") != std::string::npos);

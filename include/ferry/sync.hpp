@@ -1,0 +1,98 @@
+// ferry/sync.hpp: the device side of sync: push local changes, pull cloud changes, lease ids for
+// offline inserts. A SyncClient drives one store over one Transport; the transport carries
+// protocol messages (docs/protocol.md) to a Ferry server: PostgreSQL directly
+// (ferry/postgres_transport.hpp, for trusted daemons) or the HTTP gateway.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "ferry/store.hpp"
+
+namespace ferry {
+
+/// Carries one protocol request to a Ferry server and returns its response (both JSON text).
+/// Endpoints: "push", "pull", "lease". Implementations throw ferry::Error; errors with
+/// is_transient() (connection lost, timeout) leave the store ready to retry the same call.
+/// Thread-safety: one call at a time.
+class Transport {
+public:
+    virtual ~Transport() = default;
+    virtual std::string call(const std::string& endpoint, const std::string& request_json) = 0;
+};
+
+/// Progress of a long sync, reported after each batch or page.
+struct SyncProgress {
+    std::string phase;         ///< "push", "pull" or "lease"
+    std::int64_t done = 0;     ///< changes pushed / rows pulled so far in this phase
+    std::int64_t pending = 0;  ///< push: local changes still queued; pull: 1 while more pages exist
+};
+
+struct SyncOptions {
+    /// Local changes per push batch.
+    int push_batch = 1000;
+    /// Changes per pull page; memory use is bounded by one page.
+    int pull_page = 1000;
+    /// Integer-key tables: lease more ids when fewer than this many are left ...
+    int lease_low_water = 100;
+    /// ... and then this many.
+    int lease_block = 1000;
+    /// Called on the syncing thread after each batch or page.
+    std::function<void(const SyncProgress&)> on_progress;
+};
+
+/// What one sync round did.
+struct SyncReport {
+    std::int64_t pushed = 0;      ///< changes sent
+    std::int64_t applied = 0;     ///< ... applied by the server
+    std::int64_t superseded = 0;  ///< ... that lost last-writer-wins (the local row now has the winner)
+    std::int64_t rejected = 0;    ///< ... refused (listed by rejected_writes())
+    std::int64_t pulled = 0;      ///< rows received from the server
+    std::int64_t leased = 0;      ///< ids leased
+    std::string cursor;           ///< the pull cursor after the round
+};
+
+/// A local write the server refused. The local row was brought back to the server's state.
+struct RejectedWrite {
+    std::int64_t id = 0;
+    std::string table;
+    std::string key_json;     ///< the row's primary key as a JSON array
+    std::string op;           ///< "insert", "update" or "delete"
+    std::string code;         ///< "constraint", "invalid_argument", "not_permitted", "clock_skew", ...
+    std::string reason;       ///< the server's explanation
+    std::string values_json;  ///< the values that were refused (JSON object), "" for a delete
+    std::string rejected_at;  ///< ISO-8601 UTC
+};
+
+/// Synchronises one store through one transport.
+/// Ownership: borrows both; they must outlive the client. Thread-safety: use from one thread.
+/// Failure: throws ferry::Error. Nothing is lost by a failure at any point: a push whose response
+/// was lost is sent again with the same batch sequence and applied once; a pull page is applied
+/// in the same local transaction as the cursor that covers it.
+class SyncClient {
+public:
+    SyncClient(Store& store, Transport& transport, SyncOptions options = {});
+
+    /// One round: top up id leases, push every pending change, pull everything new.
+    SyncReport sync();
+    /// Pushes pending local changes in batches until none are left.
+    SyncReport push();
+    /// Pulls and applies changes until the store has caught up.
+    SyncReport pull();
+    /// Leases integer ids for the app's integer-key tables where fewer than lease_low_water are left.
+    std::int64_t lease_ids();
+
+private:
+    Store& m_store;
+    Transport& m_transport;
+    SyncOptions m_options;
+};
+
+/// The writes the server refused, oldest first.
+std::vector<RejectedWrite> rejected_writes(Store& store);
+/// Forgets one rejected write (after the app has dealt with it). Returns false if no such id.
+bool dismiss_rejected_write(Store& store, std::int64_t id);
+
+}  // namespace ferry

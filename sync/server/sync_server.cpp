@@ -1,0 +1,472 @@
+// sync/server/sync_server.cpp: push, pull and lease on PostgreSQL.
+//
+// A push batch is staged into a temporary table with one statement, then merged with a handful
+// of set-based statements per table (classify, insert, update, delete, record clocks). If a
+// table's statements fail (a unique key taken offline, a parent deleted, a bad value), that
+// table's changes are merged again one by one, each in a savepoint, so exactly the bad ones are
+// rejected and the rest of the batch is applied.
+#include "sync/server/sync_server.hpp"
+
+#include <algorithm>
+#include <regex>
+
+#include "ferry/clock.hpp"
+#include "ferry/error.hpp"
+#include "lib/schema/sync_rules.hpp"
+
+namespace ferry::detail {
+namespace {
+using nlohmann::json;
+
+constexpr int k_max_batch = 10000;
+constexpr int k_max_page = 10000;
+constexpr int k_max_lease = 10000;
+
+[[noreturn]] void bad_request(const std::string& what) {
+    throw Error(ErrorDomain::ferry, ErrorCode::protocol, "bad request: " + what);
+}
+
+std::string require_site(const json& req) {
+    if (!req.contains("site") || !req["site"].is_string()) bad_request("'site' (string) is required");
+    static const std::regex site_re("[0-9A-Za-z_-]{1,64}");
+    const auto site = req["site"].get<std::string>();
+    if (!std::regex_match(site, site_re)) bad_request("'site' must be 1-64 characters of [0-9A-Za-z_-]");
+    if (site == "server") bad_request("'server' is reserved for writers outside Ferry");
+    return site;
+}
+
+std::int64_t require_int(const json& req, const char* key, std::int64_t min, std::int64_t max) {
+    if (!req.contains(key) || !req[key].is_number_integer()) bad_request(std::string("'") + key + "' (integer) is required");
+    auto v = req[key].get<std::int64_t>();
+    if (v < min || v > max)
+        bad_request(std::string("'") + key + "' must be between " + std::to_string(min) + " and " + std::to_string(max));
+    return v;
+}
+
+std::string ord_array(const std::vector<int>& ords) {
+    std::string s = "{";
+    for (std::size_t i = 0; i < ords.size(); ++i) s += (i ? "," : "") + std::to_string(ords[i]);
+    return s + "}";
+}
+
+struct Rejection {
+    std::string code;
+    std::string reason;
+};
+
+Rejection rejection_for(const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    std::string msg = e.what();
+    // "ERROR:  x\nDETAIL:  y\n" -> "x (y)"
+    auto strip = [](std::string s) {
+        s = std::regex_replace(s, std::regex("^ERROR:\\s+"), "");
+        s = std::regex_replace(s, std::regex("\\n(DETAIL|HINT|CONTEXT):\\s+"), " | ");
+        s = std::regex_replace(s, std::regex("\\s+$"), "");
+        return s;
+    };
+    msg = strip(msg);
+    if (state == "23505") return {"constraint", "unique key already taken: " + msg};
+    if (state == "23503") return {"constraint", "a referenced row does not exist (deleted elsewhere?): " + msg};
+    if (state.rfind("23", 0) == 0) return {"constraint", msg};
+    if (state.rfind("22", 0) == 0 || state == "P0001") return {"invalid_argument", "bad value: " + msg};
+    if (state == "42501") return {"not_permitted", msg};
+    return {"rejected", msg};
+}
+
+std::string iso_from_hlc(std::int64_t h) {
+    std::time_t secs = static_cast<std::time_t>(hlc::physical_ms(h) / 1000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                  tm.tm_hour, tm.tm_min, tm.tm_sec);
+    return buf;
+}
+
+/// The SQL of one table's merge, for the staged changes whose ord is in $1 (site is $2).
+struct MergeSql {
+    std::vector<std::string> upsert;  // in order
+    std::vector<std::string> remove;
+    std::string current_rows;         // ord, device row of the current server row
+};
+
+MergeSql merge_sql(const PgTable& t) {
+    const std::string T = pg_ident(t.name);
+    const std::string tl = pg_literal(t.name);
+    const std::string mine = "s.ord = ANY($1::int[]) AND s.tbl = " + tl;
+    const std::string rows_join =
+        "(SELECT s2.ord AS o, r.clocks AS rc, r.created_hlc AS ch, r.created_site AS cs, r.deleted_hlc AS dh, "
+        "r.deleted_site AS ds FROM ferry_stage s2 LEFT JOIN ferry.rows r ON r.tbl = s2.tbl AND r.pk = s2.pk "
+        "WHERE s2.ord = ANY($1::int[])) x";
+    const std::string exists = "EXISTS (SELECT 1 FROM " + T + " t WHERE " + key_match_expr(t, "t", "s.pk") + ")";
+    MergeSql m;
+
+    // Classify: does the row exist, is there a newer tombstone, which columns win.
+    m.upsert.push_back(
+        "UPDATE ferry_stage s SET ex = " + exists +
+        ", dead = (x.dh IS NOT NULL AND (s.hlc, $2::text) <= (x.dh, x.ds))"
+        ", win = CASE WHEN NOT " + exists + " THEN s.clocks ELSE coalesce((SELECT jsonb_object_agg(c.key, c.value) "
+        "FROM jsonb_each(s.clocks) c WHERE x.rc IS NULL OR NOT (x.rc ? c.key) OR "
+        "((c.value #>> '{}')::bigint, $2::text) > (((x.rc -> c.key) ->> 0)::bigint, (x.rc -> c.key) ->> 1)), '{}') END "
+        "FROM " + rows_join + " WHERE s.ord = x.o AND " + mine + " AND s.status IS NULL AND s.op IN (1, 2)");
+    m.upsert.push_back(
+        "UPDATE ferry_stage s SET status = 'superseded', code = 'superseded', reason = CASE "
+        "WHEN NOT s.ex AND s.op = 2 THEN 'the row was deleted' "
+        "WHEN NOT s.ex THEN 'the row was deleted after this insert was made' "
+        "ELSE 'every column already holds a newer value' END "
+        "WHERE " + mine + " AND s.status IS NULL AND s.op IN (1, 2) AND "
+        "((NOT s.ex AND (s.op = 2 OR s.dead)) OR (s.ex AND s.win = '{}'::jsonb))");
+
+    std::string cols, vals, sets;
+    for (const auto& c : t.columns) {
+        if (!c.synced) continue;
+        const std::string from = from_device_expr(c, "s.vals -> " + pg_literal(c.name));
+        cols += (cols.empty() ? "" : ", ") + pg_ident(c.name);
+        vals += (vals.empty() ? "" : ", ") + std::string("CASE WHEN s.vals ? ") + pg_literal(c.name) + " THEN " + from +
+                " ELSE " + (c.default_expr.empty() ? std::string("NULL") : c.default_expr) + " END";
+        if (std::find(t.pk.begin(), t.pk.end(), c.name) == t.pk.end())
+            sets += (sets.empty() ? "" : ", ") + pg_ident(c.name) + " = CASE WHEN s.win ? " + pg_literal(c.name) +
+                    " THEN " + from + " ELSE t." + pg_ident(c.name) + " END";
+    }
+    m.upsert.push_back("INSERT INTO " + T + " (" + cols + ") SELECT " + vals + " FROM ferry_stage s WHERE " + mine +
+                       " AND s.status IS NULL AND s.op = 1 AND NOT s.ex");
+    if (!sets.empty())
+        m.upsert.push_back("UPDATE " + T + " t SET " + sets + " FROM ferry_stage s WHERE " + mine +
+                           " AND s.status IS NULL AND s.ex AND s.op IN (1, 2) AND " + key_match_expr(t, "t", "s.pk"));
+    m.upsert.push_back(
+        "INSERT INTO ferry.rows AS r (tbl, pk, clocks, created_hlc, created_site) "
+        "SELECT s.tbl, s.pk, coalesce((SELECT jsonb_object_agg(w.key, jsonb_build_array((w.value #>> '{}')::bigint, $2::text)) "
+        "FROM jsonb_each(s.win) w), '{}'), CASE WHEN s.op = 1 THEN s.hlc ELSE 0 END, CASE WHEN s.op = 1 THEN $2::text ELSE '' END "
+        "FROM ferry_stage s WHERE " + mine + " AND s.status IS NULL AND s.op IN (1, 2) "
+        "ON CONFLICT (tbl, pk) DO UPDATE SET clocks = r.clocks || EXCLUDED.clocks, "
+        "created_site = CASE WHEN (EXCLUDED.created_hlc, EXCLUDED.created_site) > (r.created_hlc, r.created_site) "
+        "THEN EXCLUDED.created_site ELSE r.created_site END, "
+        "created_hlc = greatest(r.created_hlc, EXCLUDED.created_hlc)");
+    m.upsert.push_back("UPDATE ferry_stage s SET status = 'applied' WHERE " + mine +
+                       " AND s.status IS NULL AND s.op IN (1, 2)");
+
+    // Deletes: a delete wins over updates; only a re-insert with a newer clock outlives it.
+    m.remove.push_back("UPDATE ferry_stage s SET ex = " + exists +
+                       ", dead = (x.ch IS NOT NULL AND x.ch > 0 AND (s.hlc, $2::text) < (x.ch, x.cs)) FROM " + rows_join +
+                       " WHERE s.ord = x.o AND " + mine + " AND s.status IS NULL AND s.op = 3");
+    m.remove.push_back("UPDATE ferry_stage s SET status = 'superseded', code = 'superseded', "
+                       "reason = 'the row was inserted again after this delete was made' WHERE " + mine +
+                       " AND s.status IS NULL AND s.op = 3 AND s.ex AND s.dead");
+    m.remove.push_back("DELETE FROM " + T + " t USING ferry_stage s WHERE " + mine +
+                       " AND s.status IS NULL AND s.op = 3 AND " + key_match_expr(t, "t", "s.pk"));
+    m.remove.push_back(
+        "INSERT INTO ferry.rows AS r (tbl, pk, deleted_hlc, deleted_site) SELECT s.tbl, s.pk, s.hlc, $2::text "
+        "FROM ferry_stage s WHERE " + mine + " AND s.status IS NULL AND s.op = 3 "
+        "ON CONFLICT (tbl, pk) DO UPDATE SET "
+        "deleted_site = CASE WHEN r.deleted_hlc IS NULL OR (EXCLUDED.deleted_hlc, EXCLUDED.deleted_site) > "
+        "(r.deleted_hlc, r.deleted_site) THEN EXCLUDED.deleted_site ELSE r.deleted_site END, "
+        "deleted_hlc = greatest(r.deleted_hlc, EXCLUDED.deleted_hlc)");
+    m.remove.push_back("UPDATE ferry_stage s SET status = 'applied' WHERE " + mine + " AND s.status IS NULL AND s.op = 3");
+
+    m.current_rows = "SELECT s.ord, (" + device_row_expr(t, "t") + ")::text FROM ferry_stage s JOIN " + T + " t ON " +
+                     key_match_expr(t, "t", "s.pk") + " WHERE " + mine;
+    return m;
+}
+
+/// Runs `statements` for `ords` in a savepoint; on failure retries each ord alone and marks the
+/// ones that fail as rejected.
+void run_with_fallback(pqxx::work& tx, const std::vector<std::string>& statements, const std::vector<int>& ords,
+                       const std::string& site) {
+    if (ords.empty()) return;
+    // Plain savepoints: a failed statement is rolled back to the savepoint and the transaction
+    // goes on with the next change.
+    auto run = [&](const std::vector<int>& subset) {
+        tx.exec("SAVEPOINT ferry_merge");
+        try {
+            for (const auto& sql : statements) {
+                if (sql.find("$2") != std::string::npos)
+                    tx.exec_params(sql, ord_array(subset), site);
+                else
+                    tx.exec_params(sql, ord_array(subset));
+            }
+        } catch (const pqxx::sql_error&) {
+            tx.exec("ROLLBACK TO SAVEPOINT ferry_merge");
+            tx.exec("RELEASE SAVEPOINT ferry_merge");
+            throw;
+        }
+        tx.exec("RELEASE SAVEPOINT ferry_merge");
+    };
+    try {
+        run(ords);
+        return;
+    } catch (const pqxx::sql_error&) {
+        // Fall through: find the change(s) responsible.
+    }
+    for (int ord : ords) {
+        try {
+            run({ord});
+        } catch (const pqxx::sql_error& e) {
+            auto r = rejection_for(e);
+            tx.exec_params("UPDATE ferry_stage SET status = 'rejected', code = $2, reason = $3 WHERE ord = $1", ord,
+                           r.code, r.reason);
+        }
+    }
+}
+}  // namespace
+
+SyncServer::SyncServer(std::string app, ServerOptions options) : m_app(std::move(app)), m_options(options) {}
+
+const std::vector<PgTable>& SyncServer::tables(pqxx::transaction_base& tx) {
+    if (!m_tables_loaded) {
+        m_tables = read_tables(tx, m_app);
+        m_tables_loaded = true;
+    }
+    return m_tables;
+}
+
+const PgTable* SyncServer::find_table(pqxx::transaction_base& tx, const std::string& name) {
+    for (const auto& t : tables(tx))
+        if (t.name == name) return &t;
+    return nullptr;
+}
+
+json SyncServer::handle(pqxx::connection& c, const std::string& endpoint, const json& request) {
+    if (!request.is_object()) bad_request("the body must be a JSON object");
+    if (request.contains("app") && request["app"] != m_app)
+        throw Error(ErrorDomain::ferry, ErrorCode::wrong_app,
+                    "this server syncs app '" + m_app + "', not '" + request["app"].dump() + "'");
+    if (endpoint == "push") return push(c, request);
+    if (endpoint == "pull") return pull(c, request);
+    if (endpoint == "lease") return lease(c, request);
+    bad_request("unknown endpoint '" + endpoint + "' (push, pull, lease)");
+}
+
+json SyncServer::push(pqxx::connection& c, const json& req) {
+    const std::string site = require_site(req);
+    const std::int64_t seq = require_int(req, "seq", 1, INT64_MAX);
+    if (!req.contains("changes") || !req["changes"].is_array()) bad_request("'changes' (array) is required");
+    const json& changes = req["changes"];
+    if (changes.size() > static_cast<std::size_t>(k_max_batch))
+        bad_request("a batch holds at most " + std::to_string(k_max_batch) + " changes, this one " +
+                    std::to_string(changes.size()));
+
+    pqxx::work tx(c);
+    tx.exec_params("INSERT INTO ferry.sites(site) VALUES ($1) ON CONFLICT (site) DO NOTHING", site);
+    auto ledger = tx.exec_params("SELECT last_seq, last_results::text FROM ferry.sites WHERE site = $1 FOR UPDATE", site);
+    const auto last_seq = ledger[0][0].as<std::int64_t>();
+    if (seq <= last_seq) {
+        // A retry of a batch already applied (its response was lost): answer as before, apply nothing.
+        json out = {{"seq", seq}, {"duplicate", true}, {"server_hlc", nullptr}};
+        out["results"] = (seq == last_seq && !ledger[0][1].is_null()) ? json::parse(ledger[0][1].c_str()) : json();
+        tx.commit();
+        return out;
+    }
+
+    const auto& rules = sync_rules(m_app);
+    const auto now_ms = tx.exec("SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint")[0][0].as<std::int64_t>();
+    std::vector<json> results(changes.size(), json::object());
+    json staged = json::array();
+    std::map<std::string, std::vector<int>> upserts, deletes;
+    std::int64_t max_hlc = 0;
+
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        const json& ch = changes[i];
+        auto reject = [&](const std::string& code, const std::string& reason) {
+            results[i] = {{"status", "rejected"}, {"code", code}, {"reason", reason}, {"row", nullptr}};
+        };
+        if (!ch.is_object() || !ch.contains("t") || !ch["t"].is_string() || !ch.contains("pk") || !ch["pk"].is_array() ||
+            !ch.contains("op") || !ch["op"].is_number_integer() || !ch.contains("hlc") || !ch["hlc"].is_number_integer()) {
+            reject("invalid_argument", "a change needs t (table), pk (array), op (1, 2 or 3) and hlc (integer)");
+            continue;
+        }
+        const std::string name = ch["t"].get<std::string>();
+        const PgTable* t = find_table(tx, name);
+        if (!t) {
+            bool server_only = std::find(rules.server_only_tables.begin(), rules.server_only_tables.end(), name) !=
+                               rules.server_only_tables.end();
+            reject(server_only ? "not_permitted" : "invalid_argument",
+                   server_only ? "table " + name + " never leaves the server"
+                               : "unknown table " + name + " (not synced by app " + m_app + ")");
+            continue;
+        }
+        const int op = ch["op"].get<int>();
+        const std::int64_t h = ch["hlc"].get<std::int64_t>();
+        if (op < 1 || op > 3) {
+            reject("invalid_argument", "op must be 1 (insert), 2 (update) or 3 (delete)");
+            continue;
+        }
+        if (ch["pk"].size() != t->pk.size()) {
+            reject("invalid_argument", "the key of " + name + " has " + std::to_string(t->pk.size()) + " columns");
+            continue;
+        }
+        const std::int64_t ahead = hlc::physical_ms(h) - now_ms;
+        if (ahead > m_options.max_clock_skew_ms) {
+            reject("clock_skew", "the change's clock (" + iso_from_hlc(h) + ") is " + std::to_string(ahead / 1000) +
+                                     " s ahead of the server's; the limit is " +
+                                     std::to_string(m_options.max_clock_skew_ms / 1000) +
+                                     " s. Set the device's clock right; the change was not applied");
+            continue;
+        }
+        json vals = ch.value("vals", json::object());
+        json clocks = json::object();
+        if (!vals.is_object()) {
+            reject("invalid_argument", "vals must be an object of column values");
+            continue;
+        }
+        std::string bad;
+        for (auto it = vals.begin(); it != vals.end(); ++it) {
+            if (!t->has_synced_column(it.key())) {
+                bool exists = false;
+                for (const auto& col : t->columns) exists = exists || col.name == it.key();
+                bad = exists ? "column " + name + "." + it.key() + " never leaves the server and cannot be written by devices"
+                             : "unknown column " + name + "." + it.key();
+                break;
+            }
+            const json* ck = ch.contains("clocks") && ch["clocks"].contains(it.key()) ? &ch["clocks"][it.key()] : nullptr;
+            const std::int64_t col_hlc = ck && ck->is_number_integer() ? ck->get<std::int64_t>() : h;
+            if (hlc::physical_ms(col_hlc) - now_ms > m_options.max_clock_skew_ms) {
+                bad = "clock of column " + it.key() + " is too far ahead of the server's";
+                break;
+            }
+            clocks[it.key()] = col_hlc;
+        }
+        if (!bad.empty()) {
+            reject(bad.find("never leaves") != std::string::npos ? "not_permitted"
+                   : bad.find("clock") != std::string::npos     ? "clock_skew"
+                                                                : "invalid_argument",
+                   bad);
+            continue;
+        }
+        if (op == 1)
+            for (std::size_t k = 0; k < t->pk.size(); ++k) vals[t->pk[k]] = ch["pk"][k];
+        max_hlc = std::max(max_hlc, h);
+        staged.push_back({{"ord", static_cast<int>(i)}, {"tbl", name}, {"pk", ch["pk"]}, {"op", op}, {"hlc", h},
+                          {"vals", vals}, {"clocks", clocks}});
+        (op == 3 ? deletes : upserts)[name].push_back(static_cast<int>(i));
+    }
+
+    if (!staged.empty()) {
+        tx.exec(
+            "CREATE TEMP TABLE IF NOT EXISTS ferry_stage (ord int PRIMARY KEY, tbl text, pk jsonb, op smallint, "
+            "hlc bigint, vals jsonb, clocks jsonb, ex boolean, dead boolean, win jsonb, status text, code text, "
+            "reason text) ON COMMIT DELETE ROWS");
+        tx.exec_params(
+            "INSERT INTO ferry_stage(ord, tbl, pk, op, hlc, vals, clocks) SELECT * FROM jsonb_to_recordset($1::jsonb) "
+            "AS x(ord int, tbl text, pk jsonb, op smallint, hlc bigint, vals jsonb, clocks jsonb)",
+            staged.dump());
+        tx.exec("SET LOCAL ferry.merging = 'on'");
+        tx.exec_params("SELECT set_config('ferry.site', $1, true)", site);
+
+        std::map<std::string, MergeSql> sql;
+        for (const auto& t : tables(tx)) sql.emplace(t.name, merge_sql(t));
+        // Parents before children for inserts and updates; children before parents for deletes.
+        for (const auto& t : tables(tx))
+            if (upserts.count(t.name)) run_with_fallback(tx, sql[t.name].upsert, upserts[t.name], site);
+        for (auto it = tables(tx).rbegin(); it != tables(tx).rend(); ++it)
+            if (deletes.count(it->name)) run_with_fallback(tx, sql[it->name].remove, deletes[it->name], site);
+
+        for (const auto& r : tx.exec("SELECT ord, status, code, reason FROM ferry_stage")) {
+            const int ord = r[0].as<int>();
+            results[ord] = {{"status", r[1].is_null() ? "applied" : r[1].c_str()}};
+            if (!r[2].is_null()) results[ord]["code"] = r[2].c_str();
+            if (!r[3].is_null()) results[ord]["reason"] = r[3].c_str();
+        }
+        // Every change not applied carries the server's current row (null: no such row), so the
+        // device can bring its copy back to the server's state.
+        std::map<std::string, std::vector<int>> not_applied;
+        for (const auto& s : staged) {
+            const int ord = s["ord"];
+            if (results[ord]["status"] != "applied") {
+                results[ord]["row"] = nullptr;
+                not_applied[s["tbl"].get<std::string>()].push_back(ord);
+            }
+        }
+        for (auto& [name, ords] : not_applied)
+            for (const auto& r : tx.exec_params(sql[name].current_rows, ord_array(ords)))
+                results[r[0].as<int>()]["row"] = json::parse(r[1].c_str());
+    }
+
+    json results_json = results;
+    tx.exec_params("UPDATE ferry.sites SET last_seq = $2, last_results = $3::jsonb, last_seen = now() WHERE site = $1",
+                   site, seq, results_json.dump());
+    const auto server_hlc = tx.exec("SELECT ferry.now_hlc()")[0][0].as<std::int64_t>();
+    tx.commit();
+    return {{"seq", seq}, {"duplicate", false}, {"results", results_json}, {"server_hlc", server_hlc}};
+}
+
+json SyncServer::pull(pqxx::connection& c, const json& req) {
+    const std::string site = require_site(req);
+    const auto limit = require_int(req, "limit", 1, k_max_page);
+    std::string cursor = req.value("cursor", std::string());
+    if (cursor.empty()) cursor = "0:0";
+    static const std::regex cursor_re("([0-9]{1,20}):([0-9]{1,20})");
+    std::smatch m;
+    if (!std::regex_match(cursor, m, cursor_re)) bad_request("'cursor' must be empty or XID:ID as returned by a pull");
+
+    pqxx::work tx(c);
+    // Only transactions older than every running one are handed out (pg_snapshot_xmin), in
+    // (xid, id) order: a transaction that started earlier but commits later is still ahead.
+    auto page = tx.exec_params(
+        "SELECT xid::text, id, tbl, pk::text FROM ferry.changes "
+        "WHERE (xid, id) > ($1::text::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot()) "
+        "ORDER BY xid, id LIMIT $3",
+        m[1].str(), std::stoll(m[2].str()), limit);
+
+    json out = {{"rows", json::array()}, {"cursor", cursor}, {"more", page.size() == static_cast<std::size_t>(limit)}};
+    std::vector<std::pair<std::string, std::string>> order;  // (table, pk) by first appearance
+    std::map<std::string, json> keys_by_table;
+    std::map<std::pair<std::string, std::string>, bool> seen;
+    for (const auto& r : page) {
+        std::pair<std::string, std::string> key{r[2].c_str(), r[3].c_str()};
+        if (seen.emplace(key, true).second) {
+            order.push_back(key);
+            keys_by_table[key.first].push_back(json::parse(key.second));
+        }
+        out["cursor"] = std::string(r[0].c_str()) + ":" + r[1].c_str();
+    }
+    std::map<std::pair<std::string, std::string>, json> current;
+    for (auto& [name, keys] : keys_by_table) {
+        const PgTable* t = find_table(tx, name);
+        if (!t) continue;  // a table no longer synced
+        auto rows = tx.exec_params("SELECT p.k::text, (" + device_row_expr(*t, "t") +
+                                       ")::text FROM jsonb_array_elements($1::jsonb) p(k) JOIN " + pg_ident(name) +
+                                       " t ON " + key_match_expr(*t, "t", "p.k"),
+                                   keys.dump());
+        for (const auto& r : rows) current[{name, json::parse(r[0].c_str()).dump()}] = json::parse(r[1].c_str());
+    }
+    for (const auto& [name, pk] : order) {
+        if (!find_table(tx, name)) continue;
+        auto pk_json = json::parse(pk);
+        auto it = current.find({name, pk_json.dump()});
+        out["rows"].push_back({{"t", name}, {"pk", pk_json}, {"row", it == current.end() ? json() : it->second}});
+    }
+    tx.exec_params(
+        "INSERT INTO ferry.sites(site, pull_cursor) VALUES ($1, $2) "
+        "ON CONFLICT (site) DO UPDATE SET pull_cursor = $2, last_seen = now()",
+        site, out["cursor"].get<std::string>());
+    out["server_hlc"] = tx.exec("SELECT ferry.now_hlc()")[0][0].as<std::int64_t>();
+    tx.commit();
+    return out;
+}
+
+json SyncServer::lease(pqxx::connection& c, const json& req) {
+    require_site(req);
+    if (!req.contains("requests") || !req["requests"].is_array()) bad_request("'requests' (array) is required");
+    pqxx::work tx(c);
+    json out = {{"leases", json::array()}};
+    for (const auto& r : req["requests"]) {
+        if (!r.is_object() || !r.contains("t") || !r["t"].is_string() || !r.contains("column") || !r["column"].is_string())
+            bad_request("a lease request needs t (table) and column");
+        const auto name = r["t"].get<std::string>();
+        const auto column = r["column"].get<std::string>();
+        const auto count = require_int(r, "count", 1, k_max_lease);
+        const PgTable* t = find_table(tx, name);
+        if (!t || t->pk.size() != 1 || t->pk[0] != column || t->column(column).kind != PgKind::integer)
+            bad_request(name + "." + column + " is not an integer key of a synced table");
+        auto seq = tx.exec_params("SELECT pg_get_serial_sequence(quote_ident($1), $2)", name, column);
+        if (seq[0][0].is_null()) bad_request(name + "." + column + " has no sequence to lease from");
+        json ids = json::array();
+        for (const auto& row : tx.exec_params("SELECT ferry.lease_ids($1::regclass, $2)", seq[0][0].c_str(), count))
+            ids.push_back(row[0].as<std::int64_t>());
+        out["leases"].push_back({{"t", name}, {"column", column}, {"ids", ids}});
+    }
+    tx.commit();
+    return out;
+}
+
+}  // namespace ferry::detail

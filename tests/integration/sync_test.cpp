@@ -1,0 +1,317 @@
+// tests/integration/sync_test.cpp: the sync engine against a real PostgreSQL server: devices
+// converge, per-column LWW, deletes, plain SQL writers, commit order, exactly-once push,
+// rejected writes, clock skew and offline integer keys.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "ferry/error.hpp"
+#include "lib/store/store_impl.hpp"
+#include "tests/support/device.hpp"
+
+using ferry::FakeClock;
+using ferry::Store;
+using ferry::test::Device;
+using ferry::test::PgDatabase;
+
+namespace {
+const char* k_user = "11111111-1111-4111-8111-111111111111";
+const char* k_container = "22222222-2222-4222-8222-222222222222";
+
+std::string text(Store& s, const std::string& sql, const std::vector<ferry::Value>& p = {}) {
+    auto v = s.query_value(sql, p);
+    return v ? v->to_string() : "<no row>";
+}
+
+PgDatabase& install(PgDatabase& db, const std::string& app) {
+    ferry::server::install_app_schema(db.conninfo(), app);
+    return db;
+}
+
+void seed_container(Store& s) {
+    s.execute("INSERT INTO users(id, email, name) VALUES (?, 'ann@example.com', 'Ann')", {k_user});
+    s.execute("INSERT INTO containers(id, container_id, name, user_id) VALUES (?, 'docker-1', 'web', ?)",
+              {k_container, k_user});
+}
+
+/// Forwards calls, but loses the response of the first push after the server committed it.
+class LosingTransport : public ferry::Transport {
+public:
+    explicit LosingTransport(ferry::Transport& inner) : m_inner(inner) {}
+    std::string call(const std::string& endpoint, const std::string& request) override {
+        auto response = m_inner.call(endpoint, request);
+        if (endpoint == "push" && !m_lost) {
+            m_lost = true;
+            throw ferry::Error(ferry::ErrorDomain::postgres, ferry::ErrorCode::connection, "connection lost (simulated)");
+        }
+        return response;
+    }
+
+private:
+    ferry::Transport& m_inner;
+    bool m_lost = false;
+};
+}  // namespace
+
+TEST_CASE("two devices and the server converge; different columns of one row both survive", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december"), b(db, "december");
+
+    seed_container(a.store());
+    REQUIRE(a.store().status().pending_changes == 2);
+    auto ra = a.sync();
+    REQUIRE(ra.pushed == 2);
+    REQUIRE(ra.applied == 2);
+    REQUIRE(a.store().status().pending_changes == 0);
+    REQUIRE(db.scalar("SELECT name FROM containers WHERE id = '" + std::string(k_container) + "'") == "web");
+
+    b.sync();
+    REQUIRE(text(b.store(), "SELECT name FROM containers WHERE id = ?", {k_container}) == "web");
+    REQUIRE(text(b.store(), "SELECT email FROM users WHERE id = ?", {k_user}) == "ann@example.com");
+
+    // Offline, each edits another column of the same row.
+    a.store().execute("UPDATE containers SET status = 'running' WHERE id = ?", {k_container});
+    b.store().execute("UPDATE containers SET image_name = 'node:20' WHERE id = ?", {k_container});
+    a.sync();
+    b.sync();
+    a.sync();
+    for (Device* d : {&a, &b}) {
+        REQUIRE(text(d->store(), "SELECT status FROM containers WHERE id = ?", {k_container}) == "running");
+        REQUIRE(text(d->store(), "SELECT image_name FROM containers WHERE id = ?", {k_container}) == "node:20");
+    }
+    REQUIRE(db.scalar("SELECT status || ' ' || image_name FROM containers") == "running node:20");
+    // The server's timestamp trigger ran; every replica holds the server's value.
+    REQUIRE(text(a.store(), "SELECT updated_at FROM containers") == text(b.store(), "SELECT updated_at FROM containers"));
+}
+
+TEST_CASE("the same column resolves by (hlc, site), exact ties included", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    FakeClock ca(1700000000000), cb(1700000000000);
+    // The fake clocks run in the past relative to the server: well within the skew limit.
+    Device a(db, "december", &ca), b(db, "december", &cb);
+    seed_container(a.store());
+    a.sync();
+    b.sync();
+
+    SECTION("the later write wins, whichever syncs first") {
+        ca.advance(1000);
+        cb.advance(2000);
+        a.store().execute("UPDATE containers SET name = 'from-a' WHERE id = ?", {k_container});
+        b.store().execute("UPDATE containers SET name = 'from-b' WHERE id = ?", {k_container});
+        auto rb = b.sync();
+        auto rа = a.sync();
+        REQUIRE(rb.applied >= 1);
+        REQUIRE(rа.superseded == 1);
+        b.sync();
+        REQUIRE(text(a.store(), "SELECT name FROM containers") == "from-b");
+        REQUIRE(text(b.store(), "SELECT name FROM containers") == "from-b");
+        REQUIRE(db.scalar("SELECT name FROM containers") == "from-b");
+    }
+    SECTION("an exact clock tie goes to the greater site id") {
+        const auto before_a = a.store().impl().clock.last();
+        const auto before_b = b.store().impl().clock.last();
+        // Bring both logical clocks to the same value so the next tick is identical.
+        const auto top = std::max(before_a, before_b);
+        a.store().impl().clock.observe(top);
+        b.store().impl().clock.observe(top);
+        a.store().execute("UPDATE containers SET name = 'tie-a' WHERE id = ?", {k_container});
+        b.store().execute("UPDATE containers SET name = 'tie-b' WHERE id = ?", {k_container});
+        REQUIRE(a.store().query_value("SELECT max(hlc) FROM ferry_changes")->as_int() ==
+                b.store().query_value("SELECT max(hlc) FROM ferry_changes")->as_int());
+        a.sync();
+        b.sync();
+        a.sync();
+        const std::string winner =
+            a.store().status().site_id > b.store().status().site_id ? "tie-a" : "tie-b";
+        REQUIRE(db.scalar("SELECT name FROM containers") == winner);
+        REQUIRE(text(a.store(), "SELECT name FROM containers") == winner);
+        REQUIRE(text(b.store(), "SELECT name FROM containers") == winner);
+    }
+}
+
+TEST_CASE("a delete wins over a concurrent update, and cascades reach every replica", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december"), b(db, "december");
+    seed_container(a.store());
+    a.store().execute("INSERT INTO projects(id, container_id, name, user_id) VALUES (?, ?, 'site', ?)",
+                      {Store::new_id(), k_container, k_user});
+    a.sync();
+    b.sync();
+    REQUIRE(text(b.store(), "SELECT count(*) FROM projects") == "1");
+
+    // b updates the container later than a deletes it; the delete still wins.
+    a.store().execute("DELETE FROM containers WHERE id = ?", {k_container});
+    REQUIRE(text(a.store(), "SELECT count(*) FROM projects") == "0");  // local cascade
+    b.store().execute("UPDATE containers SET name = 'renamed' WHERE id = ?", {k_container});
+    a.sync();
+    auto rb = b.sync();
+    REQUIRE(rb.superseded == 1);
+    for (Device* d : {&a, &b}) {
+        REQUIRE(text(d->store(), "SELECT count(*) FROM containers") == "0");
+        REQUIRE(text(d->store(), "SELECT count(*) FROM projects") == "0");
+    }
+    REQUIRE(db.scalar("SELECT count(*) FROM containers") == "0");
+    REQUIRE(db.scalar("SELECT count(*) FROM projects") == "0");
+}
+
+TEST_CASE("plain SQL writers in the cloud and devices see each other's rows", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december");
+    db.exec("INSERT INTO users(id, email, name) VALUES ('" + std::string(k_user) + "', 'web@example.com', 'Web')");
+    db.exec("INSERT INTO containers(container_id, name, user_id, labels) VALUES ('c-web', 'from-web', '" +
+            std::string(k_user) + "', '{\"tier\": \"gold\"}')");
+    a.sync();
+    REQUIRE(text(a.store(), "SELECT name FROM containers") == "from-web");
+    REQUIRE(text(a.store(), "SELECT json_extract(labels, '$.tier') FROM containers") == "gold");
+
+    a.store().execute("UPDATE containers SET name = 'from-device' WHERE container_id = 'c-web'");
+    a.sync();
+    REQUIRE(db.scalar("SELECT name FROM containers WHERE container_id = 'c-web'") == "from-device");
+
+    db.exec("UPDATE containers SET name = 'web-again' WHERE container_id = 'c-web'");
+    db.exec("DELETE FROM users WHERE email = 'web@example.com'");  // cascades to containers
+    a.sync();
+    REQUIRE(text(a.store(), "SELECT count(*) FROM users") == "0");
+    REQUIRE(text(a.store(), "SELECT count(*) FROM containers") == "0");
+}
+
+TEST_CASE("transactions committing out of start order are never skipped by the pull cursor", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december");
+    auto early = db.connect();
+    auto late = db.connect();
+    pqxx::work t1(early);
+    t1.exec("INSERT INTO users(email) VALUES ('first-started@example.com')");  // t1 takes the older xid
+    {
+        pqxx::work t2(late);
+        t2.exec("INSERT INTO users(email) VALUES ('second-started@example.com')");
+        t2.commit();  // commits first
+    }
+    a.sync();  // t1 is still running: nothing past it may be handed out yet
+    REQUIRE(text(a.store(), "SELECT count(*) FROM users WHERE email = 'second-started@example.com'") == "0");
+    t1.commit();
+    a.sync();
+    REQUIRE(text(a.store(), "SELECT count(*) FROM users") == "2");
+}
+
+TEST_CASE("a push whose response is lost is retried and applied once", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december");
+    seed_container(a.store());
+    a.store().execute("INSERT INTO chat_messages(container_id, session_id, role, content) VALUES (?, 's1', 'user', 'hi')",
+                      {k_container});
+    LosingTransport losing(a.transport());
+    ferry::SyncClient client(a.store(), losing);
+    REQUIRE_THROWS_AS(client.push(), ferry::Error);
+    REQUIRE(db.scalar("SELECT count(*) FROM chat_messages") == "1");  // the server committed
+    REQUIRE(a.store().status().pending_changes == 3);                 // the device does not know yet
+
+    // The app restarts (the batch in flight is remembered in the store) and syncs again.
+    a.reopen();
+    a.store().execute("UPDATE chat_messages SET content = 'hi there'");
+    auto r = a.sync();
+    REQUIRE(a.store().status().pending_changes == 0);
+    REQUIRE(db.scalar("SELECT count(*) FROM chat_messages") == "1");
+    REQUIRE(db.scalar("SELECT content FROM chat_messages") == "hi there");
+    REQUIRE(db.scalar("SELECT last_seq FROM ferry.sites WHERE site = '" + a.store().status().site_id + "'") == "2");
+    REQUIRE(r.rejected == 0);
+}
+
+TEST_CASE("a unique key taken offline by two devices: one applied, one rejected and listed, the queue moves on",
+          "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december"), b(db, "december");
+    const auto ua = Store::new_id(), ub = Store::new_id();
+    a.store().execute("INSERT INTO users(id, email) VALUES (?, 'same@example.com')", {ua});
+    b.store().execute("INSERT INTO users(id, email) VALUES (?, 'same@example.com')", {ub});
+    b.store().execute("INSERT INTO users(id, email) VALUES (?, 'other@example.com')", {Store::new_id()});
+    a.sync();
+    auto r = b.sync();
+    REQUIRE(r.rejected == 1);
+    REQUIRE(r.applied == 1);
+    auto rejected = ferry::rejected_writes(b.store());
+    REQUIRE(rejected.size() == 1);
+    REQUIRE(rejected[0].table == "users");
+    REQUIRE(rejected[0].code == "constraint");
+    REQUIRE(rejected[0].reason.find("unique") != std::string::npos);
+    REQUIRE(rejected[0].values_json.find("same@example.com") != std::string::npos);
+    // b's row was brought back to the server's state: it has a's user, not its own.
+    REQUIRE(text(b.store(), "SELECT id FROM users WHERE email = 'same@example.com'") == ua);
+    REQUIRE(db.scalar("SELECT count(*) FROM users") == "2");
+    REQUIRE(b.store().status().rejected_writes == 1);
+    REQUIRE(ferry::dismiss_rejected_write(b.store(), rejected[0].id));
+    REQUIRE(b.store().status().rejected_writes == 0);
+}
+
+TEST_CASE("a child created offline under a parent deleted elsewhere is rejected and removed", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december"), b(db, "december");
+    seed_container(a.store());
+    a.sync();
+    b.sync();
+    a.store().execute("DELETE FROM containers WHERE id = ?", {k_container});
+    b.store().execute("INSERT INTO file_storage(container_id, file_path, file_name) VALUES (?, '/a', 'a')",
+                      {k_container});
+    a.sync();
+    auto r = b.sync();
+    REQUIRE(r.rejected == 1);
+    REQUIRE(ferry::rejected_writes(b.store())[0].reason.find("referenced row") != std::string::npos);
+    REQUIRE(text(b.store(), "SELECT count(*) FROM file_storage") == "0");
+    REQUIRE(text(b.store(), "SELECT count(*) FROM containers") == "0");
+}
+
+TEST_CASE("a device clock an hour ahead has its changes refused with a clear reason", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    FakeClock ahead(ferry::SystemClock::instance().now_ms() + 3600 * 1000);
+    Device a(db, "december", &ahead), b(db, "december");
+    b.store().execute("INSERT INTO users(id, email) VALUES (?, 'b@example.com')", {Store::new_id()});
+    b.sync();
+    a.store().execute("INSERT INTO users(id, email) VALUES (?, 'ahead@example.com')", {Store::new_id()});
+    auto r = a.sync();
+    REQUIRE(r.rejected == 1);
+    auto rejected = ferry::rejected_writes(a.store());
+    REQUIRE(rejected[0].code == "clock_skew");
+    REQUIRE(rejected[0].reason.find("ahead") != std::string::npos);
+    REQUIRE(db.scalar("SELECT count(*) FROM users") == "1");
+    // Nothing else was lost: a still received b's row.
+    REQUIRE(text(a.store(), "SELECT email FROM users") == "b@example.com");
+}
+
+TEST_CASE("malformed requests get protocol errors naming the problem", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    auto t = ferry::connect_postgres(db.conninfo(), "december");
+    auto message = [&](const std::string& endpoint, const std::string& body) {
+        try {
+            t->call(endpoint, body);
+        } catch (const ferry::Error& e) {
+            CHECK(e.code() == ferry::ErrorCode::protocol);
+            return std::string(e.what());
+        }
+        FAIL("accepted: " << body);
+        return std::string();
+    };
+    REQUIRE(message("push", "{not json").find("malformed JSON") != std::string::npos);
+    REQUIRE(message("push", R"({"site":"abc","changes":[]})").find("'seq'") != std::string::npos);
+    REQUIRE(message("pull", R"({"site":"abc","limit":10,"cursor":"x"})").find("cursor") != std::string::npos);
+    REQUIRE(message("nope", R"({"site":"abc"})").find("unknown endpoint") != std::string::npos);
+    // Per-change problems are results, not errors: the rest of the batch applies.
+    auto response = t->call("push", R"({"site":"abc","seq":1,"changes":[
+        {"t":"nosuch","pk":["x"],"op":1,"hlc":1,"vals":{}},
+        {"t":"users","pk":["33333333-3333-4333-8333-333333333333"],"op":1,"hlc":1,"vals":{"email":"ok@example.com","bogus":1}},
+        {"t":"users","pk":["44444444-4444-4444-8444-444444444444"],"op":1,"hlc":1,"vals":{"email":"ok@example.com","created_at":"not-a-date"}},
+        {"t":"users","pk":["55555555-5555-4555-8555-555555555555"],"op":1,"hlc":1,"vals":{"email":"fine@example.com"}}]})");
+    REQUIRE(response.find("unknown table nosuch") != std::string::npos);
+    REQUIRE(response.find("unknown column users.bogus") != std::string::npos);
+    REQUIRE(response.find("bad value") != std::string::npos);
+    REQUIRE(db.scalar("SELECT email FROM users") == "fine@example.com");
+}
