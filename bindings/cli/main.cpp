@@ -9,8 +9,10 @@
 #include <nlohmann/json.hpp>
 
 #include "ferry/error.hpp"
+#include "ferry/postgres_transport.hpp"
 #include "ferry/server.hpp"
 #include "ferry/store.hpp"
+#include "ferry/sync.hpp"
 
 namespace {
 
@@ -110,6 +112,20 @@ int main(int argc, char** argv) {
 
     auto* apps = app.add_subcommand("apps", "List the app schemas this build ships");
 
+    bool quiet = false;
+    int batch = 1000;
+    auto* sync = app.add_subcommand("sync", "One sync round with the cloud: lease ids, push local changes, pull");
+    sync->add_option("--db", db, "Store file")->required();
+    sync->add_option("--database-url", url,
+                     "libpq connection string or URL (default: $DATABASE_URL, then the PG* variables)");
+    sync->add_option("--batch", batch, "Changes per push batch and per pull page")->check(CLI::Range(1, 10000));
+    sync->add_flag("--quiet,-q", quiet, "No progress on stderr");
+    sync->add_flag("--json", json, "Print the round's report as JSON");
+
+    auto* rejected = app.add_subcommand("rejected", "List the local writes the server refused");
+    rejected->add_option("--db", db, "Store file")->required();
+    rejected->add_flag("--json", json, "Print JSON");
+
     auto* server = app.add_subcommand("server", "Manage the cloud (PostgreSQL) side");
     server->require_subcommand(1);
     auto* server_init = server->add_subcommand(
@@ -142,6 +158,50 @@ int main(int argc, char** argv) {
         } else if (*status) {
             auto store = ferry::Store::open_existing(db);
             print_status(store.status(), json);
+        } else if (*sync) {
+            auto store = ferry::Store::open_existing(db);
+            auto transport = ferry::connect_postgres(database_url(url), store.app());
+            ferry::SyncOptions options;
+            options.push_batch = options.pull_page = batch;
+            if (!quiet)
+                options.on_progress = [](const ferry::SyncProgress& p) {
+                    std::cerr << "ferry: " << p.phase << ": " << p.done
+                              << (p.phase == "push" ? " sent, " + std::to_string(p.pending) + " left"
+                                  : p.phase == "pull" ? std::string(" received") + (p.pending ? ", more to come" : "")
+                                                      : std::string(" ids leased"))
+                              << "\n";
+                };
+            ferry::SyncClient client(store, *transport, options);
+            auto r = client.sync();
+            if (json) {
+                nlohmann::ordered_json j = {{"pushed", r.pushed},         {"applied", r.applied},
+                                            {"superseded", r.superseded}, {"rejected", r.rejected},
+                                            {"pulled", r.pulled},         {"leased", r.leased},
+                                            {"cursor", r.cursor}};
+                std::cout << j.dump(2) << "\n";
+            } else {
+                std::cout << "pushed " << r.pushed << " (applied " << r.applied << ", superseded " << r.superseded
+                          << ", rejected " << r.rejected << "), pulled " << r.pulled << " rows, leased " << r.leased
+                          << " ids\n";
+            }
+            if (r.rejected > 0)
+                std::cerr << "ferry: " << r.rejected << " writes were refused; see: ferry rejected --db " << db << "\n";
+        } else if (*rejected) {
+            auto store = ferry::Store::open_existing(db);
+            auto list = ferry::rejected_writes(store);
+            if (json) {
+                auto j = nlohmann::ordered_json::array();
+                for (const auto& w : list)
+                    j.push_back({{"id", w.id}, {"table", w.table}, {"key", nlohmann::json::parse(w.key_json)},
+                                 {"op", w.op}, {"code", w.code}, {"reason", w.reason},
+                                 {"values", w.values_json.empty() ? nlohmann::json() : nlohmann::json::parse(w.values_json)},
+                                 {"rejected_at", w.rejected_at}});
+                std::cout << j.dump(2) << "\n";
+            } else {
+                for (const auto& w : list)
+                    std::cout << w.id << "\t" << w.rejected_at << "\t" << w.op << " " << w.table << " " << w.key_json
+                              << "\t" << w.code << ": " << w.reason << "\n";
+            }
         } else if (*apps) {
             for (const auto& a : ferry::Store::available_apps()) std::cout << a << "\n";
         } else if (*server_init) {

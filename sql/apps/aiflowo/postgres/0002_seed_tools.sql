@@ -1,0 +1,43 @@
+-- aiflowo (seed 003), cloud seed rows: the 12 predefined tools of the seed's prisma seed
+-- (search_google, navigate_url, take_screenshot, ...; categories BROWSER, EMAIL, TRAVEL, SOCIAL,
+-- JOB, FILE). Fixed ids 'tool_<name>' and fixed timestamps, identical on both sides, so the rows
+-- a device seeds locally are the rows the cloud holds. "schema" is the JSON Schema of the tool's
+-- input parameters. Keep both sides identical: the integration test compares them row by row.
+INSERT INTO "Tool" ("id", "name", "displayName", "description", "category", "schema", "enabled", "usageCount", "createdAt", "updatedAt") VALUES
+    ('tool_search_google', 'search_google', 'Search Google', 'Runs a Google web search in the agent''s browser and returns the top results (title, URL, snippet).', 'BROWSER',
+     '{"type":"object","properties":{"query":{"type":"string","minLength":1,"description":"Search terms"},"numResults":{"type":"integer","minimum":1,"maximum":50,"default":10}},"required":["query"],"additionalProperties":false}',
+     true, 0, '2025-01-01 00:00:00.000', '2025-01-01 00:00:00.000'),
+    ('tool_navigate_url', 'navigate_url', 'Navigate to URL', 'Opens a URL in the agent''s browser and waits until the page has loaded.', 'BROWSER',
+     '{"type":"object","properties":{"url":{"type":"string","format":"uri"},"waitUntil":{"type":"string","enum":["load","domcontentloaded","networkidle"],"default":"load"},"timeoutMs":{"type":"integer","minimum":1000,"maximum":120000,"default":30000}},"required":["url"],"additionalProperties":false}',
+     true, 0, '2025-01-01 00:00:00.000', '2025-01-01 00:00:00.000'),
+    ('tool_take_screenshot', 'take_screenshot', 'Take Screenshot', 'Captures a screenshot of the current page (or of one element) and stores it as a task artifact.', 'BROWSER',
+     '{"type":"object","properties":{"fullPage":{"type":"boolean","default":false},"selector":{"type":"string","description":"CSS selector of the element to capture"}},"required":[],"additionalProperties":false}',
+     true, 0, '2025-01-01 00:00:00.000', '2025-01-01 00:00:00.000'),
+    ('tool_fill_form', 'fill_form', 'Fill Form', 'Types values into form fields on the current page and optionally submits the form.', 'BROWSER',
+     '{"type":"object","properties":{"fields":{"type":"array","minItems":1,"items":{"type":"object","properties":{"selector":{"type":"string"},"value":{"type":"string"}},"required":["selector","value"],"additionalProperties":false}},"submit":{"type":"boolean","default":false}},"required":["fields"],"additionalProperties":false}',
+     true, 0, '2025-01-01 00:00:00.000', '2025-01-01 00:00:00.000'),
+    ('tool_send_email', 'send_email', 'Send Email', 'Sends an email on behalf of the user.', 'EMAIL',
+     '{"type":"object","properties":{"to":{"type":"array","minItems":1,"items":{"type":"string","format":"email"}},"cc":{"type":"array","items":{"type":"string","format":"email"}},"subject":{"type":"string","minLength":1},"body":{"type":"string"},"html":{"type":"boolean","default":false}},"required":["to","subject","body"],"additionalProperties":false}',
+     true, 0, '2025-01-01 00:00:00.000', '2025-01-01 00:00:00.000'),
+    ('tool_search_flights', 'search_flights', 'Search Flights', 'Searches flight offers between two airports, using the user''s travel preferences (airlines, cabin class).', 'TRAVEL',
+     '{"type":"object","properties":{"origin":{"type":"string","pattern":"^[A-Z]{3}$","description":"IATA airport code"},"destination":{"type":"string","pattern":"^[A-Z]{3}$","description":"IATA airport code"},"departureDate":{"type":"string","format":"date"},"returnDate":{"type":"string","format":"date"},"passengers":{"type":"integer","minimum":1,"maximum":9,"default":1},"cabinClass":{"type":"string","enum":["economy","premium_economy","business","first"],"default":"economy"}},"required":["origin","destination","departureDate"],"additionalProperties":false}',
+     true, 0, '2025-01-01 00:00:00.000', '2025-01-01 00:00:00.000'),
+    ('tool_search_hotels', 'search_hotels', 'Search Hotels', 'Searches hotel offers for a location and a range of dates.', 'TRAVEL',
+     '{"type":"object","properties":{"location":{"type":"string","minLength":1},"checkIn":{"type":"string","format":"date"},"checkOut":{"type":"string","format":"date"},"guests":{"type":"integer","minimum":1,"maximum":10,"default":1},"maxPricePerNight":{"type":"number","minimum":0}},"required":["location","checkIn","checkOut"],"additionalProperties":false}',
+     true, 0, '2025-01-01 00:00:00.000', '2025-01-01 00:00:00.000'),
+    ('tool_post_social', 'post_social', 'Post to Social Media', 'Publishes (or schedules) a post on one of the user''s connected social accounts.', 'SOCIAL',
+     '{"type":"object","properties":{"platform":{"type":"string","enum":["twitter","linkedin","facebook","instagram"]},"content":{"type":"string","minLength":1},"mediaUrls":{"type":"array","items":{"type":"string","format":"uri"}},"scheduleAt":{"type":"string","format":"date-time"}},"required":["platform","content"],"additionalProperties":false}',
+     true, 0, '2025-01-01 00:00:00.000', '2025-01-01 00:00:00.000'),
+    ('tool_search_jobs', 'search_jobs', 'Search Jobs', 'Searches job postings matching keywords and a location.', 'JOB',
+     '{"type":"object","properties":{"keywords":{"type":"string","minLength":1},"location":{"type":"string"},"remote":{"type":"boolean"},"limit":{"type":"integer","minimum":1,"maximum":100,"default":20}},"required":["keywords"],"additionalProperties":false}',
+     true, 0, '2025-01-01 00:00:00.000', '2025-01-01 00:00:00.000'),
+    ('tool_apply_job', 'apply_job', 'Apply to Job', 'Fills in and submits a job application with the user''s resume and an optional cover letter.', 'JOB',
+     '{"type":"object","properties":{"jobUrl":{"type":"string","format":"uri"},"coverLetter":{"type":"string"},"resumeUrl":{"type":"string","format":"uri","description":"defaults to UserProfile.resumeUrl"}},"required":["jobUrl"],"additionalProperties":false}',
+     true, 0, '2025-01-01 00:00:00.000', '2025-01-01 00:00:00.000'),
+    ('tool_read_file', 'read_file', 'Read File', 'Reads a file from the task''s workspace or artifact storage.', 'FILE',
+     '{"type":"object","properties":{"path":{"type":"string","minLength":1},"encoding":{"type":"string","enum":["utf8","base64"],"default":"utf8"}},"required":["path"],"additionalProperties":false}',
+     true, 0, '2025-01-01 00:00:00.000', '2025-01-01 00:00:00.000'),
+    ('tool_write_file', 'write_file', 'Write File', 'Writes a file to the task''s workspace; the file can then be attached to the task as an artifact.', 'FILE',
+     '{"type":"object","properties":{"path":{"type":"string","minLength":1},"content":{"type":"string"},"encoding":{"type":"string","enum":["utf8","base64"],"default":"utf8"},"overwrite":{"type":"boolean","default":true}},"required":["path","content"],"additionalProperties":false}',
+     true, 0, '2025-01-01 00:00:00.000', '2025-01-01 00:00:00.000')
+ON CONFLICT DO NOTHING;

@@ -1,0 +1,218 @@
+// Cloud tests of the "projectme" app schema (seed 000) on a real PostgreSQL 15: install from
+// empty, install again and re-run the migrations on an installed database (adoption) without a
+// change, parity of the device catalog with the cloud catalog, and the cloud triggers/cascades.
+#include <catch2/catch.hpp>
+
+#include <ferry/server.hpp>
+#include <ferry/store.hpp>
+
+#include <map>
+#include <pqxx/pqxx>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "lib/schema/embedded_sql.hpp"
+#include "lib/schema/sync_rules.hpp"
+#include "tests/support/pg.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace {
+
+const char* const kApp = "projectme";
+
+/// Everything in schema public that a migration defines, one line each, sorted.
+std::string catalog_snapshot(const ferry::test::PgDatabase& db) {
+    return db.scalar(R"SQL(
+SELECT string_agg(x, E'\n' ORDER BY x) FROM (
+  SELECT 'col ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable
+         || ' ' || coalesce(column_default, '')
+    FROM information_schema.columns WHERE table_schema = 'public'
+  UNION ALL SELECT 'idx ' || indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
+  UNION ALL SELECT 'con ' || conname || ' ' || pg_get_constraintdef(oid)
+    FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+  UNION ALL SELECT 'trg ' || tgname || ' ' || tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal
+  UNION ALL SELECT 'typ ' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
+    FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname
+  UNION ALL SELECT 'fn ' || proname || ' ' || md5(prosrc) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
+) s(x))SQL");
+}
+
+std::set<std::string> pg_set(const ferry::test::PgDatabase& db, const std::string& sql) {
+    auto c = db.connect();
+    pqxx::work tx(c);
+    std::set<std::string> out;
+    for (const auto& row : tx.exec(sql)) out.insert(row[0].c_str());
+    return out;
+}
+
+std::set<std::string> device_set(ferry::Store& s, const std::string& sql) {
+    std::set<std::string> out;
+    for (const auto& row : s.query(sql).rows) out.insert(row[0].as_text());
+    return out;
+}
+
+std::string device_type_for(const std::string& pg_type) {
+    if (pg_type == "integer" || pg_type == "bigint" || pg_type == "boolean") return "INTEGER";
+    if (pg_type == "double precision" || pg_type == "real") return "REAL";
+    if (pg_type == "bytea") return "BLOB";
+    return "TEXT";  // text, jsonb, arrays, timestamps, enums (USER-DEFINED), numeric
+}
+
+}  // namespace
+
+TEST_CASE("projectme cloud: installs from empty, then again without a change", "[integration][projectme]") {
+    ferry::test::PgDatabase db;
+    auto first = ferry::server::install_app_schema(db.conninfo(), kApp);
+    CHECK(first.from_version == 0);
+    CHECK(first.to_version == 2);
+    CHECK(first.applied.size() == 2);
+    CHECK(pg_set(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'") ==
+          std::set<std::string>{"User", "Task", "Event", "Settings", "Session", "LLMSession", "LLMMessage",
+                                "SandboxFile", "AuditLog"});
+    const std::string before = catalog_snapshot(db);
+    const std::string settings = db.scalar("SELECT string_agg(s::text, ';' ORDER BY id) FROM \"Settings\" s");
+
+    auto second = ferry::server::install_app_schema(db.conninfo(), kApp);
+    CHECK(second.from_version == 2);
+    CHECK(second.to_version == 2);
+    CHECK(second.applied.empty());
+    CHECK(catalog_snapshot(db) == before);
+    CHECK(ferry::server::installed_version(db.conninfo(), kApp) == 2);
+
+    // Adopting an existing database: every migration runs again over it without error or change.
+    for (const auto& m : ferry::detail::migrations(kApp, ferry::detail::Side::postgres)) {
+        INFO(m.name);
+        db.exec(m.sql);
+    }
+    CHECK(catalog_snapshot(db) == before);
+    CHECK(db.scalar("SELECT string_agg(s::text, ';' ORDER BY id) FROM \"Settings\" s") == settings);
+}
+
+TEST_CASE("projectme cloud: the device catalog matches the cloud catalog", "[integration][projectme]") {
+    ferry::test::PgDatabase db;
+    ferry::server::install_app_schema(db.conninfo(), kApp);
+    ferry::test::TempDir dir;
+    ferry::Store store = ferry::Store::open(dir.file("pm.db"), kApp);
+    const auto& rules = ferry::detail::sync_rules(kApp);
+
+    const auto device_tables = device_set(
+        store, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'ferry\\_%' ESCAPE '\\'"
+               " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
+    const auto cloud_tables =
+        pg_set(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
+    std::set<std::string> expected_cloud = device_tables;
+    for (const auto& t : rules.server_only_tables) expected_cloud.insert(t);
+    CHECK(cloud_tables == expected_cloud);
+    const auto synced_list = store.synced_tables();
+    std::set<std::string> synced(synced_list.begin(), synced_list.end());
+    CHECK(synced == device_tables);
+
+    auto c = db.connect();
+    pqxx::work tx(c);
+    for (const auto& table : device_tables) {
+        INFO("table " << table);
+        // Columns: same names, nullability and mapped type, less the server-only columns.
+        std::set<std::string> cloud_cols;
+        for (const auto& row : tx.exec_params(
+                 "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
+                 " WHERE table_schema = 'public' AND table_name = $1", table)) {
+            const std::string col = row[0].c_str();
+            if (rules.is_server_only_column(table, col)) continue;
+            cloud_cols.insert(col + " " + device_type_for(row[1].c_str()) +
+                              (std::string(row[2].c_str()) == "NO" ? " NOT NULL" : ""));
+        }
+        std::set<std::string> device_cols;
+        for (const auto& row : store.query("SELECT name, type, \"notnull\" FROM pragma_table_info(?1)", {table}).rows)
+            device_cols.insert(row[0].as_text() + " " + row[1].as_text() + (row[2].as_int() ? " NOT NULL" : ""));
+        CHECK(device_cols == cloud_cols);
+
+        // Primary key columns.
+        const auto cloud_pk = pg_set(db,
+            "SELECT a.attname FROM pg_index x JOIN pg_attribute a ON a.attrelid = x.indrelid"
+            " AND a.attnum = ANY(x.indkey) WHERE x.indisprimary AND x.indrelid = '\"" + table + "\"'::regclass");
+        std::set<std::string> device_pk;
+        for (const auto& row : store.query("SELECT name FROM pragma_table_info(?1) WHERE pk > 0", {table}).rows)
+            device_pk.insert(row[0].as_text());
+        CHECK(device_pk == cloud_pk);
+
+        // Index names (primary keys aside; an index on a server-only column stays in the cloud).
+        std::map<std::string, std::set<std::string>> index_cols;
+        for (const auto& row : tx.exec_params(
+                 "SELECT i.relname, a.attname FROM pg_index x"
+                 " JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid"
+                 " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(x.indkey)"
+                 " WHERE t.relnamespace = 'public'::regnamespace AND t.relname = $1 AND NOT x.indisprimary",
+                 table))
+            index_cols[row[0].c_str()].insert(row[1].c_str());
+        std::set<std::string> cloud_idx;
+        for (const auto& [name, cols] : index_cols) {
+            bool server_only = false;
+            for (const auto& col : cols) server_only = server_only || rules.is_server_only_column(table, col);
+            if (!server_only) cloud_idx.insert(name);
+        }
+        CHECK(device_set(store, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
+                                " AND tbl_name = '" + table + "'") == cloud_idx);
+
+        // Foreign keys: same columns, parents and ON DELETE / ON UPDATE rules.
+        std::set<std::string> cloud_fk;
+        for (const auto& row : tx.exec_params(
+                 "SELECT a.attname || ' -> ' || p.relname || ' delete ' ||"
+                 " CASE c.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'r' THEN 'RESTRICT'"
+                 " WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END || ' update ' ||"
+                 " CASE c.confupdtype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'r' THEN 'RESTRICT'"
+                 " WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END"
+                 " FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class p ON p.oid = c.confrelid"
+                 " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = c.conkey[1]"
+                 " WHERE c.contype = 'f' AND t.relnamespace = 'public'::regnamespace AND t.relname = $1",
+                 table))
+            cloud_fk.insert(row[0].c_str());
+        CHECK(device_set(store, "SELECT \"from\" || ' -> ' || \"table\" || ' delete ' || on_delete ||"
+                                " ' update ' || on_update FROM pragma_foreign_key_list('" + table + "')") == cloud_fk);
+    }
+}
+
+TEST_CASE("projectme cloud: updatedAt triggers, cascades and the seeded settings", "[integration][projectme]") {
+    ferry::test::PgDatabase db;
+    ferry::server::install_app_schema(db.conninfo(), kApp);
+
+    CHECK(db.scalar("SELECT count(*) FROM \"Settings\" WHERE id = 'settings_global' AND \"userId\" IS NULL"
+                    " AND preferences = '{}'::jsonb AND \"createdAt\" = '2025-01-01 00:00:00'") == "1");
+
+    // A plain-SQL writer may leave "updatedAt" out: the trigger fills it and bumps it.
+    db.exec("INSERT INTO \"User\" (id, email, username) VALUES ('u1', 'a@example.com', 'alice')");
+    db.exec("INSERT INTO \"Task\" (id, \"userId\", title, tags) VALUES ('t1', 'u1', 'x', '{a,b}')");
+    CHECK(db.scalar("SELECT \"updatedAt\" IS NOT NULL AND \"updatedAt\" = \"createdAt\" FROM \"Task\"") == "t");
+    db.exec("UPDATE \"Task\" SET \"updatedAt\" = '2020-01-01' WHERE id = 't1'");
+    CHECK(db.scalar("SELECT \"updatedAt\" FROM \"Task\"") == "2020-01-01 00:00:00");  // explicit value kept
+    db.exec("UPDATE \"Task\" SET status = 'done' WHERE id = 't1'");
+    CHECK(db.scalar("SELECT \"updatedAt\" > '2024-01-01' FROM \"Task\"") == "t");
+    db.exec("UPDATE \"Settings\" SET \"runnerUrl\" = 'http://runner' WHERE id = 'settings_global'");
+    CHECK(db.scalar("SELECT \"updatedAt\" > '2025-01-01' FROM \"Settings\" WHERE id = 'settings_global'") == "t");
+
+    // Defaults of the reconstructed Prisma models.
+    db.exec("INSERT INTO \"Task\" (id, title) VALUES ('t2', 'global')");
+    CHECK(db.scalar("SELECT status || ' ' || type || ' ' || priority || ' ' || \"isPublic\" || ' ' || tags::text"
+                    " FROM \"Task\" WHERE id = 't2'") == "pending llm 0 false {}");
+
+    // Unique keys.
+    db.exec("INSERT INTO \"Settings\" (id, \"userId\") VALUES ('s1', 'u1')");
+    CHECK_THROWS(db.exec("INSERT INTO \"Settings\" (id, \"userId\") VALUES ('s2', 'u1')"));
+    db.exec("INSERT INTO \"SandboxFile\" (id, \"userId\", path, content, size) VALUES ('f1', 'u1', 'a', 'x', 1)");
+    CHECK_THROWS(db.exec("INSERT INTO \"SandboxFile\" (id, \"userId\", path, content, size) VALUES ('f2', 'u1', 'a', 'y', 1)"));
+
+    // Cascades.
+    db.exec("INSERT INTO \"Event\" (id, \"userId\", \"taskId\", \"eventType\") VALUES ('e1', 'u1', 't2', 'run')");
+    db.exec("INSERT INTO \"Session\" (id, \"userId\", token, \"expiresAt\") VALUES ('k1', 'u1', 'tok', now())");
+    db.exec("INSERT INTO \"LLMSession\" (id, \"userId\", \"sessionId\") VALUES ('l1', 'u1', 'chat-1')");
+    db.exec("INSERT INTO \"LLMMessage\" (id, \"sessionId\", role, content) VALUES ('m1', 'l1', 'user', 'hi')");
+    db.exec("INSERT INTO \"AuditLog\" (id, \"userId\", action) VALUES ('a1', 'u1', 'delete_task')");
+    db.exec("DELETE FROM \"Task\" WHERE id = 't2'");
+    CHECK(db.scalar("SELECT \"taskId\" IS NULL FROM \"Event\" WHERE id = 'e1'") == "t");
+    db.exec("DELETE FROM \"User\" WHERE id = 'u1'");
+    CHECK(db.scalar("SELECT (SELECT count(*) FROM \"Task\") + (SELECT count(*) FROM \"Event\")"
+                    " + (SELECT count(*) FROM \"Session\") + (SELECT count(*) FROM \"LLMSession\")"
+                    " + (SELECT count(*) FROM \"LLMMessage\") + (SELECT count(*) FROM \"SandboxFile\")") == "0");
+    CHECK(db.scalar("SELECT count(*) FROM \"Settings\"") == "1");
+    CHECK(db.scalar("SELECT \"userId\" IS NULL FROM \"AuditLog\" WHERE id = 'a1'") == "t");
+}
