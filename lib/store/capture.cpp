@@ -110,6 +110,10 @@ std::string quote_ident(const std::string& name) {
     return out + "\"";
 }
 
+bool CapturedTable::is_counter(const std::string& column) const {
+    return std::find(counters.begin(), counters.end(), column) != counters.end();
+}
+
 std::vector<CapturedTable> captured_tables(Store::Impl& impl) {
     std::vector<CapturedTable> out;
     for (const auto& rule : sync_rules(impl.app).tables) {
@@ -121,6 +125,7 @@ std::vector<CapturedTable> captured_tables(Store::Impl& impl) {
         t.name = rule.name;
         t.columns = nlohmann::json::parse(r.rows[0][1].as_text()).get<std::vector<std::string>>();
         t.pk_columns = nlohmann::json::parse(r.rows[0][2].as_text()).get<std::vector<std::string>>();
+        t.counters = rule.counters;
         out.push_back(std::move(t));
     }
     return out;

@@ -15,6 +15,8 @@ struct CapturedTable {
     std::string name;
     std::vector<std::string> columns;     ///< in table order; bit i of a mask is columns[i]
     std::vector<std::string> pk_columns;  ///< in key order
+    std::vector<std::string> counters;    ///< columns merged by adding deltas (sync rules)
+    bool is_counter(const std::string& column) const;
 };
 
 /// Bit of column index i in a change mask (columns past the 62nd share bit 62).

@@ -10,6 +10,7 @@
 #include "ferry/sync.hpp"
 
 #include <map>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sqlite3.h>
@@ -141,9 +142,30 @@ PendingMap load_pending(Store::Impl& impl) {
     return out;
 }
 
+std::optional<std::int64_t> counter_base(Store::Impl& impl, const CapturedTable& t, const std::string& key,
+                                         const std::string& col) {
+    auto r = impl.query("SELECT base FROM ferry_counter_base WHERE tbl = ? AND pk = ? AND col = ?", {t.id, key, col});
+    if (r.rows.empty()) return std::nullopt;
+    return r.rows[0][0].as_int();
+}
+
+void set_counter_base(Store::Impl& impl, const CapturedTable& t, const std::string& key, const std::string& col,
+                      std::int64_t base) {
+    impl.execute("INSERT INTO ferry_counter_base(tbl, pk, col, base) VALUES (?1, ?2, ?3, ?4) "
+                 "ON CONFLICT(tbl, pk, col) DO UPDATE SET base = ?4",
+                 {t.id, key, col, base});
+}
+
+/// How a remote row meets local counter increments not yet pushed.
+enum class CounterMode {
+    keep_local_delta,  ///< pull: counter = server value + (local - base)
+    discard_local,     ///< restoring a refused write: counter = server value
+};
+
 /// Brings one local row to the server's state (`row` null: the row does not exist on the
 /// server), leaving columns with pending local writes alone. Runs with capture suppressed.
-void apply_remote_row(Store::Impl& impl, const CapturedTable& t, const json& pk, const json& row, const PendingMap& pending) {
+void apply_remote_row(Store::Impl& impl, const CapturedTable& t, const json& pk, const json& row, const PendingMap& pending,
+                      CounterMode counters = CounterMode::keep_local_delta) {
     const std::string key_text = pk.dump();
     const auto keys = key_values(t, pk);
     auto it = pending.find({t.id, key_text});
@@ -152,15 +174,32 @@ void apply_remote_row(Store::Impl& impl, const CapturedTable& t, const json& pk,
         if (p && p->inserted && p->last_op != 3) return;  // created here again; the push decides
         impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys);
         impl.execute("DELETE FROM ferry_changes WHERE tbl = ? AND pk = ?", {t.id, key_text});
+        if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, key_text});
         return;
     }
     if (!row.is_object()) throw Error(ErrorDomain::ferry, ErrorCode::protocol, "bad row for table " + t.name);
     if (p && (p->last_op == 3 || p->mask == -1)) return;  // deleted or (re)created locally: the push decides
+    std::optional<Row> local;
+    if (!t.counters.empty()) {
+        auto r = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys);
+        if (!r.rows.empty()) local = r.rows[0];
+    }
     std::vector<std::string> cols;
     std::vector<Value> vals;
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
         const auto& c = t.columns[i];
         if (!row.contains(c)) continue;
+        if (t.is_counter(c) && row[c].is_number_integer()) {
+            // Counters merge by deltas: the server's total plus what was added here since.
+            const std::int64_t server = row[c].get<std::int64_t>();
+            std::int64_t value = server;
+            if (counters == CounterMode::keep_local_delta && local && (*local)[i].type() == Value::Type::integer)
+                value += (*local)[i].as_int() - counter_base(impl, t, key_text, c).value_or(server);
+            set_counter_base(impl, t, key_text, c, server);
+            cols.push_back(c);
+            vals.push_back(Value(value));
+            continue;
+        }
         if (p && (p->mask & detail::column_bit(i))) continue;
         cols.push_back(c);
         vals.push_back(from_json(row[c], t.name + "." + c));
@@ -300,12 +339,19 @@ SyncReport SyncClient::push() {
                     for (std::size_t c = 0; c < t.columns.size(); ++c) f.col_hlc[c] = f.hlc;
                 }
                 ch["op"] = f.inserted ? 1 : 2;
-                json vals = json::object(), clocks = json::object();
+                json vals = json::object(), clocks = json::object(), deltas = json::object();
                 for (const auto& [col, h] : f.col_hlc) {
                     const auto& name = t.columns[col];
-                    vals[name] = to_json(current.rows[0][current.column_index(name)]);
+                    const Value& v = current.rows[0][current.column_index(name)];
+                    if (!f.inserted && t.is_counter(name) && v.type() == Value::Type::integer) {
+                        const auto base = counter_base(impl, t, f.pk_text, name).value_or(0);
+                        if (v.as_int() != base) deltas[name] = v.as_int() - base;
+                        continue;
+                    }
+                    vals[name] = to_json(v);
                     clocks[name] = h;
                 }
+                if (!deltas.empty()) ch["deltas"] = deltas;
                 // Columns past the 62nd share one mask bit: send them all.
                 if (!f.inserted && f.col_hlc.count(62))
                     for (std::size_t c = 63; c < t.columns.size(); ++c) {
@@ -342,11 +388,21 @@ SyncReport SyncClient::push() {
                 rep.pushed++;
                 const json& res = results.is_array() ? results[i] : json();
                 const std::string status = res.is_object() ? res.value("status", std::string("applied")) : "applied";
+                const CapturedTable& t = *rows[sent[i]].table;
                 if (status == "applied") {
                     rep.applied++;
+                    // The server now holds what was pushed: it becomes the counters' base.
+                    const std::string key = changes[i]["pk"].dump();
+                    if (changes[i].contains("deltas"))
+                        for (auto d = changes[i]["deltas"].begin(); d != changes[i]["deltas"].end(); ++d)
+                            set_counter_base(impl, t, key,  d.key(),
+                                             counter_base(impl, t, key, d.key()).value_or(0) + d.value().get<std::int64_t>());
+                    if (changes[i]["op"] == 1 && changes[i].contains("vals"))
+                        for (const auto& c : t.counters)
+                            if (changes[i]["vals"].contains(c) && changes[i]["vals"][c].is_number_integer())
+                                set_counter_base(impl, t, key, c, changes[i]["vals"][c].get<std::int64_t>());
                     continue;
                 }
-                const CapturedTable& t = *rows[sent[i]].table;
                 if (status == "rejected") {
                     rep.rejected++;
                     impl.execute(
@@ -359,7 +415,8 @@ SyncReport SyncClient::push() {
                 } else {
                     rep.superseded++;
                 }
-                if (res.contains("row")) apply_remote_row(impl, t, changes[i]["pk"], res["row"], pending);
+                if (res.contains("row"))
+                    apply_remote_row(impl, t, changes[i]["pk"], res["row"], pending, CounterMode::discard_local);
             }
             impl.set_meta("push_seq", std::to_string(seq));
             impl.execute("DELETE FROM ferry_meta WHERE key = 'push_inflight'", {});

@@ -19,7 +19,10 @@ std::string capture_function_sql(const PgTable& t) {
         if (c.synced) synced.push_back(c.name);
     const std::string fn = "ferry." + pg_ident("capture_" + t.name);
     const std::string tbl = pg_literal(t.name);
-    return "CREATE OR REPLACE FUNCTION " + fn + "() RETURNS trigger LANGUAGE plpgsql AS $ferry$\n"
+    // SECURITY DEFINER with a fixed search_path: every writer of the table (web app roles under
+    // RLS included) gets its change logged without any grant on schema ferry.
+    return "CREATE OR REPLACE FUNCTION " + fn +
+           "() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $ferry$\n"
            "DECLARE k jsonb; ok jsonb; cols text[];\n"
            "BEGIN\n"
            "  IF TG_OP <> 'DELETE' THEN k := " + device_key_expr(t, "NEW") + "; END IF;\n"

@@ -90,7 +90,7 @@ struct MergeSql {
     std::string current_rows;         // ord, device row of the current server row
 };
 
-MergeSql merge_sql(const PgTable& t) {
+MergeSql merge_sql(const PgTable& t, const std::vector<std::string>& counters) {
     const std::string T = pg_ident(t.name);
     const std::string tl = pg_literal(t.name);
     const std::string mine = "s.ord = ANY($1::int[]) AND s.tbl = " + tl;
@@ -115,7 +115,7 @@ MergeSql merge_sql(const PgTable& t) {
         "WHEN NOT s.ex THEN 'the row was deleted after this insert was made' "
         "ELSE 'every column already holds a newer value' END "
         "WHERE " + mine + " AND s.status IS NULL AND s.op IN (1, 2) AND "
-        "((NOT s.ex AND (s.op = 2 OR s.dead)) OR (s.ex AND s.win = '{}'::jsonb))");
+        "((NOT s.ex AND (s.op = 2 OR s.dead)) OR (s.ex AND s.win = '{}'::jsonb AND s.deltas = '{}'::jsonb))");
 
     std::string cols, vals, sets;
     for (const auto& c : t.columns) {
@@ -124,9 +124,12 @@ MergeSql merge_sql(const PgTable& t) {
         cols += (cols.empty() ? "" : ", ") + pg_ident(c.name);
         vals += (vals.empty() ? "" : ", ") + std::string("CASE WHEN s.vals ? ") + pg_literal(c.name) + " THEN " + from +
                 " ELSE " + (c.default_expr.empty() ? std::string("NULL") : c.default_expr) + " END";
-        if (std::find(t.pk.begin(), t.pk.end(), c.name) == t.pk.end())
-            sets += (sets.empty() ? "" : ", ") + pg_ident(c.name) + " = CASE WHEN s.win ? " + pg_literal(c.name) +
-                    " THEN " + from + " ELSE t." + pg_ident(c.name) + " END";
+        if (std::find(t.pk.begin(), t.pk.end(), c.name) != t.pk.end()) continue;
+        std::string value = "CASE WHEN s.win ? " + pg_literal(c.name) + " THEN " + from + " ELSE t." + pg_ident(c.name) + " END";
+        // A counter adds the pushed delta to whatever the server holds.
+        if (std::find(counters.begin(), counters.end(), c.name) != counters.end())
+            value = "(" + value + ") + coalesce((s.deltas ->> " + pg_literal(c.name) + ")::" + c.type + ", 0)";
+        sets += (sets.empty() ? "" : ", ") + pg_ident(c.name) + " = " + value;
     }
     m.upsert.push_back("INSERT INTO " + T + " (" + cols + ") SELECT " + vals + " FROM ferry_stage s WHERE " + mine +
                        " AND s.status IS NULL AND s.op = 1 AND NOT s.ex");
@@ -332,28 +335,45 @@ json SyncServer::push(pqxx::connection& c, const json& req) {
                    bad);
             continue;
         }
+        json deltas = ch.value("deltas", json::object());
+        const auto* rule = rules.find(name);
+        if (!deltas.is_object()) bad = "deltas must be an object of integers";
+        for (auto it = deltas.begin(); bad.empty() && it != deltas.end(); ++it) {
+            if (!rule || std::find(rule->counters.begin(), rule->counters.end(), it.key()) == rule->counters.end())
+                bad = "column " + name + "." + it.key() + " is not a counter: send its value, not a delta";
+            else if (!it.value().is_number_integer())
+                bad = "the delta of counter " + name + "." + it.key() + " must be an integer";
+        }
+        if (!bad.empty()) {
+            reject("invalid_argument", bad);
+            continue;
+        }
         if (op == 1)
             for (std::size_t k = 0; k < t->pk.size(); ++k) vals[t->pk[k]] = ch["pk"][k];
         max_hlc = std::max(max_hlc, h);
         staged.push_back({{"ord", static_cast<int>(i)}, {"tbl", name}, {"pk", ch["pk"]}, {"op", op}, {"hlc", h},
-                          {"vals", vals}, {"clocks", clocks}});
+                          {"vals", vals}, {"clocks", clocks}, {"deltas", deltas}});
         (op == 3 ? deletes : upserts)[name].push_back(static_cast<int>(i));
     }
 
     if (!staged.empty()) {
         tx.exec(
             "CREATE TEMP TABLE IF NOT EXISTS ferry_stage (ord int PRIMARY KEY, tbl text, pk jsonb, op smallint, "
-            "hlc bigint, vals jsonb, clocks jsonb, ex boolean, dead boolean, win jsonb, status text, code text, "
-            "reason text) ON COMMIT DELETE ROWS");
+            "hlc bigint, vals jsonb, clocks jsonb, deltas jsonb, ex boolean, dead boolean, win jsonb, status text, "
+            "code text, reason text) ON COMMIT DELETE ROWS");
         tx.exec_params(
-            "INSERT INTO ferry_stage(ord, tbl, pk, op, hlc, vals, clocks) SELECT * FROM jsonb_to_recordset($1::jsonb) "
-            "AS x(ord int, tbl text, pk jsonb, op smallint, hlc bigint, vals jsonb, clocks jsonb)",
+            "INSERT INTO ferry_stage(ord, tbl, pk, op, hlc, vals, clocks, deltas) SELECT * FROM "
+            "jsonb_to_recordset($1::jsonb) AS x(ord int, tbl text, pk jsonb, op smallint, hlc bigint, vals jsonb, "
+            "clocks jsonb, deltas jsonb)",
             staged.dump());
         tx.exec("SET LOCAL ferry.merging = 'on'");
         tx.exec_params("SELECT set_config('ferry.site', $1, true)", site);
 
         std::map<std::string, MergeSql> sql;
-        for (const auto& t : tables(tx)) sql.emplace(t.name, merge_sql(t));
+        for (const auto& t : tables(tx)) {
+            const auto* rule = rules.find(t.name);
+            sql.emplace(t.name, merge_sql(t, rule ? rule->counters : std::vector<std::string>{}));
+        }
         // Parents before children for inserts and updates; children before parents for deletes.
         for (const auto& t : tables(tx))
             if (upserts.count(t.name)) run_with_fallback(tx, sql[t.name].upsert, upserts[t.name], site);

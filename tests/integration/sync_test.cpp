@@ -315,3 +315,43 @@ TEST_CASE("malformed requests get protocol errors naming the problem", "[integra
     REQUIRE(response.find("bad value") != std::string::npos);
     REQUIRE(db.scalar("SELECT email FROM users") == "fine@example.com");
 }
+
+TEST_CASE("counter columns merge by adding deltas", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "aiflowo");
+    Device a(db, "aiflowo"), b(db, "aiflowo");
+    a.sync();
+    b.sync();
+    const std::string tool = "tool_search_google";
+    const auto start = std::stoll(db.scalar("SELECT \"usageCount\" FROM \"Tool\" WHERE id = '" + tool + "'"));
+    a.store().execute("UPDATE \"Tool\" SET \"usageCount\" = \"usageCount\" + 2 WHERE id = ?", {tool});
+    b.store().execute("UPDATE \"Tool\" SET \"usageCount\" = \"usageCount\" + 3 WHERE id = ?", {tool});
+    db.exec("UPDATE \"Tool\" SET \"usageCount\" = \"usageCount\" + 10 WHERE id = '" + tool + "'");  // the web app
+    a.sync();
+    b.store().execute("UPDATE \"Tool\" SET \"usageCount\" = \"usageCount\" + 1 WHERE id = ?", {tool});
+    b.sync();
+    a.sync();
+    const auto expected = std::to_string(start + 16);
+    REQUIRE(db.scalar("SELECT \"usageCount\" FROM \"Tool\" WHERE id = '" + tool + "'") == expected);
+    REQUIRE(text(a.store(), "SELECT \"usageCount\" FROM \"Tool\" WHERE id = ?", {tool}) == expected);
+    REQUIRE(text(b.store(), "SELECT \"usageCount\" FROM \"Tool\" WHERE id = ?", {tool}) == expected);
+}
+
+TEST_CASE("a web app's RLS-limited role writes synced tables and its changes reach devices", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "agentchat");
+    const std::string user = "66666666-6666-4666-8666-666666666666";
+    db.exec("INSERT INTO auth.users (id, email, raw_user_meta_data) VALUES ('" + user + "', 'u@example.com', '{}')");
+    {
+        auto c = db.connect();
+        pqxx::work tx(c);
+        tx.exec("SET LOCAL ROLE authenticated");
+        tx.exec("SELECT set_config('request.jwt.claims', '{\"sub\":\"" + user + "\",\"role\":\"authenticated\"}', true)");
+        tx.exec("INSERT INTO \"Chat\"(title, user_id) VALUES ('from the web', '" + user + "')");
+        tx.commit();
+    }
+    REQUIRE(db.scalar("SELECT count(*) FROM ferry.changes WHERE tbl = 'Chat'") == "1");
+    Device a(db, "agentchat");
+    a.sync();
+    REQUIRE(text(a.store(), "SELECT title FROM \"Chat\"") == "from the web");
+}

@@ -47,8 +47,10 @@ $$;
 -- Called by every capture trigger. During a Ferry merge (ferry.merging = on) the merge itself
 -- records the clocks; for any other writer the change gets a clock newer than everything known
 -- about the row, and the site named by ferry.site (default 'server').
+-- SECURITY DEFINER: any role allowed to write a synced table (an RLS-limited web role included)
+-- must get its change logged, without being granted anything on schema ferry.
 CREATE OR REPLACE FUNCTION ferry.log_change(p_tbl text, p_pk jsonb, p_op smallint, p_cols text[])
-RETURNS void LANGUAGE plpgsql AS $$
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     h bigint;
     s text;
