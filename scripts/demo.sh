@@ -13,4 +13,4 @@ echo "== offline: device stores in $work"
 "$root/scripts/demo_offline.sh"
 echo
 echo "== online: a throwaway PostgreSQL 15"
-pg_virtualenv -v 15 -- "$root/scripts/demo_online.sh"
+pg_virtualenv -t -v 15 -- "$root/scripts/demo_online.sh"

@@ -12,4 +12,4 @@ build=${FERRY_BUILD_DIR:-$root/build}
 # pg_virtualenv creates a temporary cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE
 # for the command, and removes the cluster afterwards, whatever the command's outcome.
 export FERRY_REQUIRE_POSTGRES=1
-exec pg_virtualenv -v 15 -- ctest --test-dir "$build" --output-on-failure -j2 "$@"
+exec pg_virtualenv -t -v 15 -- ctest --test-dir "$build" --output-on-failure -j2 "$@"

@@ -289,7 +289,7 @@ SyncReport SyncClient::push() {
 
         // 2. Fold the log per row.
         struct Folded {
-            const CapturedTable* table;
+            const CapturedTable* table = nullptr;
             json pk;
             std::string pk_text;
             bool inserted = false;
@@ -304,7 +304,13 @@ SyncReport SyncClient::push() {
             if (t == index.by_id.end()) continue;  // a table no longer synced
             auto key = std::make_pair(r[0].as_int(), r[1].as_text());
             auto [pos, fresh] = slot.emplace(key, rows.size());
-            if (fresh) rows.push_back(Folded{t->second, json::parse(r[1].as_text()), r[1].as_text()});
+            if (fresh) {
+                Folded f;
+                f.table = t->second;
+                f.pk = json::parse(r[1].as_text());
+                f.pk_text = r[1].as_text();
+                rows.push_back(std::move(f));
+            }
             Folded& f = rows[pos->second];
             const int op = static_cast<int>(r[2].as_int());
             const std::int64_t h = r[4].as_int();

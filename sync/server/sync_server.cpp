@@ -419,12 +419,19 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
     if (!std::regex_match(cursor, m, cursor_re)) bad_request("'cursor' must be empty or XID:ID as returned by a pull");
 
     pqxx::work tx(c);
-    // Only transactions older than every running one are handed out (pg_snapshot_xmin), in
-    // (xid, id) order: a transaction that started earlier but commits later is still ahead.
+    // Only changes of transactions older than every transaction that may still write here are
+    // handed out, in (xid, id) order: a transaction that started earlier but commits later is
+    // still ahead of the cursor. The bound is the oldest in-progress xid of the snapshot, leaving
+    // out only those positively known to belong to another database (they cannot write our
+    // change log); anything uncertain holds the bound back, never forward.
     auto page = tx.exec_params(
-        "SELECT xid::text, id, tbl, pk::text FROM ferry.changes "
-        "WHERE (xid, id) > ($1::text::xid8, $2::bigint) AND xid < pg_snapshot_xmin(pg_current_snapshot()) "
-        "ORDER BY xid, id LIMIT $3",
+        "WITH snap AS (SELECT pg_current_snapshot() AS s), "
+        "bound AS (SELECT coalesce((SELECT min(x) FROM snap, pg_snapshot_xip(snap.s) x WHERE x::xid NOT IN ("
+        "  SELECT backend_xid FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
+        "  AND datname IS DISTINCT FROM current_database())), (SELECT pg_snapshot_xmax(s) FROM snap)) AS b) "
+        "SELECT c.xid::text, c.id, c.tbl, c.pk::text FROM ferry.changes c, bound "
+        "WHERE (c.xid, c.id) > ($1::text::xid8, $2::bigint) AND c.xid < bound.b "
+        "ORDER BY c.xid, c.id LIMIT $3",
         m[1].str(), std::stoll(m[2].str()), limit);
 
     json out = {{"rows", json::array()}, {"cursor", cursor}, {"more", page.size() == static_cast<std::size_t>(limit)}};
