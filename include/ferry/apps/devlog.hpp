@@ -118,24 +118,24 @@ struct HourlyStat {
 
 /// Inserts the machine, or updates every field of the one with the same machine_id; either
 /// way its last_seen_at becomes now. Returns machines.id.
-/// Throws Error(constraint) for invalid metadata JSON; Error(sql) naming the remedy when a new
+/// Throws Error(constraint) for invalid metadata JSON; Error(lease_exhausted) naming the remedy when a new
 /// machine needs an id and the store has no leased ids left (sync once while online).
 std::int64_t register_machine(Store& store, const MachineInfo& machine);
 
 /// Inserts the project, or updates the one with the same full_name. Returns projects.id.
-/// Throws Error(constraint) when repo_url belongs to another project; Error(sql) when a new
+/// Throws Error(constraint) when repo_url belongs to another project; Error(lease_exhausted) when a new
 /// project needs an id and no leased ids are left.
 std::int64_t upsert_project(Store& store, const ProjectInfo& project);
 
 /// Inserts the workspace, or updates the one with the same workspace_id (its last_seen_at
 /// becomes now). Returns workspaces.id.
-/// Throws Error(constraint) for an unknown project or machine; Error(sql) when a new workspace
+/// Throws Error(constraint) for an unknown project or machine; Error(lease_exhausted) when a new workspace
 /// needs an id and no leased ids are left.
 std::int64_t upsert_workspace(Store& store, const WorkspaceInfo& workspace);
 
 /// Starts a chat session and returns its sessionId (the key agent events and messages use).
 /// Throws Error(constraint) for an unknown workspace, a taken or malformed session id, or a
-/// malformed started_at; Error(sql) when no leased ids are left for chat_sessions.
+/// malformed started_at; Error(lease_exhausted) when no leased ids are left for chat_sessions.
 std::string start_chat_session(Store& store, const NewChatSession& session);
 
 /// Records an agent event and returns its id (a UUID).
@@ -155,7 +155,7 @@ std::string start_agent_session(Store& store, const NewAgentSession& session);
 void end_agent_session(Store& store, const std::string& id, const AgentSessionEnd& end);
 
 /// Creates a devlog entry and returns its id.
-/// Throws Error(constraint) for a taken key or an unknown project; Error(sql) when no leased ids
+/// Throws Error(constraint) for a taken key or an unknown project; Error(lease_exhausted) when no leased ids
 /// are left for devlog_entries.
 std::int64_t create_devlog_entry(Store& store, const NewDevlogEntry& entry);
 
