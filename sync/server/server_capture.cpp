@@ -45,11 +45,25 @@ std::string capture_function_sql(const PgTable& t) {
            "CREATE TRIGGER ferry_capture AFTER INSERT OR UPDATE OR DELETE ON " + pg_ident(t.name) +
            " FOR EACH ROW EXECUTE FUNCTION " + fn + "();\n";
 }
+/// Rows that exist without Ferry knowing them (an adopted database, seed rows written before
+/// capture was installed) are logged once as inserts, so a device's first pull receives them.
+std::string backfill_sql(const PgTable& t) {
+    const std::string tbl = pg_literal(t.name);
+    return "WITH missing AS (SELECT " + device_key_expr(t, "t") + " AS pk FROM " + pg_ident(t.name) +
+           " t WHERE NOT EXISTS (SELECT 1 FROM ferry.rows r WHERE r.tbl = " + tbl + " AND r.pk = " +
+           device_key_expr(t, "t") + ")), "
+           "known AS (INSERT INTO ferry.rows(tbl, pk, created_hlc, created_site) "
+           "SELECT " + tbl + ", pk, ferry.now_hlc(), 'server' FROM missing) "
+           "INSERT INTO ferry.changes(tbl, pk, op) SELECT " + tbl + ", pk, 1 FROM missing";
+}
 }  // namespace
 
 void install_server_capture(pqxx::connection& c, const std::string& app) {
     pqxx::work tx(c);
-    for (const auto& t : read_tables(tx, app)) tx.exec(capture_function_sql(t));
+    for (const auto& t : read_tables(tx, app)) {
+        tx.exec(capture_function_sql(t));
+        tx.exec(backfill_sql(t));
+    }
     tx.commit();
 }
 

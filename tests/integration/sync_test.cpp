@@ -355,3 +355,22 @@ TEST_CASE("a web app's RLS-limited role writes synced tables and its changes rea
     a.sync();
     REQUIRE(text(a.store(), "SELECT title FROM \"Chat\"") == "from the web");
 }
+
+TEST_CASE("an existing database is adopted: its rows reach a device's first pull", "[integration][sync]") {
+    PgDatabase db;
+    // The app created its tables and rows itself, before Ferry was installed.
+    for (const auto& m : {"CREATE EXTENSION IF NOT EXISTS pgcrypto",
+                          "CREATE TABLE users (id UUID PRIMARY KEY DEFAULT gen_random_uuid(), email VARCHAR(255) UNIQUE "
+                          "NOT NULL, name VARCHAR(255), avatar_url TEXT, created_at TIMESTAMP WITH TIME ZONE DEFAULT "
+                          "NOW(), updated_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(), last_login TIMESTAMP WITH TIME "
+                          "ZONE, is_active BOOLEAN DEFAULT true)",
+                          "INSERT INTO users(email, name) VALUES ('old@example.com', 'Old'), ('older@example.com', NULL)"})
+        db.exec(m);
+    install(db, "december");
+    install(db, "december");  // again: nothing is logged twice
+    REQUIRE(db.scalar("SELECT count(*) FROM ferry.changes WHERE tbl = 'users'") == "2");
+    Device a(db, "december");
+    a.sync();
+    REQUIRE(text(a.store(), "SELECT group_concat(email, ',') FROM (SELECT email FROM users ORDER BY email)") ==
+            "old@example.com,older@example.com");
+}
