@@ -1,0 +1,143 @@
+// tests/integration/cli_test.cpp: the `ferry` binary as a user runs it: outputs, messages and
+// exit codes, against real store files and the real PostgreSQL server.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include "tests/support/pg.hpp"
+#include "tests/support/temp_dir.hpp"
+
+namespace {
+struct Run {
+    int code = -1;
+    std::string out;
+    std::string err;
+};
+
+std::string shell_quote(const std::string& s) {
+    std::string out = "'";
+    for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+Run run_ferry(const std::vector<std::string>& args, const std::string& env = "") {
+    ferry::test::TempDir tmp;
+    std::string cmd = env + " " + shell_quote(FERRY_CLI_PATH);
+    for (const auto& a : args) cmd += " " + shell_quote(a);
+    cmd += " 2>" + shell_quote(tmp.file("err"));
+    Run r;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    REQUIRE(p != nullptr);
+    std::array<char, 4096> buf{};
+    std::size_t n;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.out.append(buf.data(), n);
+    int status = ::pclose(p);
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    if (FILE* e = std::fopen(tmp.file("err").c_str(), "r")) {
+        while ((n = std::fread(buf.data(), 1, buf.size(), e)) > 0) r.err.append(buf.data(), n);
+        std::fclose(e);
+    }
+    return r;
+}
+}  // namespace
+
+TEST_CASE("ferry init, exec, query and status on a device store", "[integration][cli]") {
+    ferry::test::TempDir dir;
+    const auto db = dir.file("cli.db");
+    auto init = run_ferry({"init", "--app", "december", "--db", db});
+    REQUIRE(init.code == 0);
+    REQUIRE(init.err.find("schema version") != std::string::npos);
+    REQUIRE(run_ferry({"init", "--app", "december", "--db", db}).code == 0);  // idempotent
+
+    auto exec = run_ferry({"exec", "--db", db,
+                       "INSERT INTO users(id, email, name) VALUES ('11111111-1111-4111-8111-111111111111', "
+                       "'a@example.com', 'A')"});
+    REQUIRE(exec.code == 0);
+    auto q = run_ferry({"query", "--db", db, "SELECT email, name, is_active FROM users", "--json"});
+    REQUIRE(q.code == 0);
+    auto rows = nlohmann::json::parse(q.out);
+    REQUIRE(rows.size() == 1);
+    REQUIRE(rows[0]["email"] == "a@example.com");
+    REQUIRE(rows[0]["is_active"] == 1);
+    auto table = run_ferry({"query", "--db", db, "SELECT email FROM users"});
+    REQUIRE(table.out == "email\na@example.com\n");
+
+    auto status = run_ferry({"status", "--db", db, "--json"});
+    REQUIRE(status.code == 0);
+    auto s = nlohmann::json::parse(status.out);
+    REQUIRE(s["app"] == "december");
+    REQUIRE(s["pending_changes"] == 1);
+    REQUIRE(s["site_id"].get<std::string>().size() == 32);
+
+    SECTION("bad SQL and constraint violations exit 1 with the reason on stderr, and keep nothing") {
+        auto bad = run_ferry({"exec", "--db", db,
+                          "INSERT INTO users(id, email) VALUES ('22222222-2222-4222-8222-222222222222', 'b@example.com');"
+                          "INSERT INTO users(id, email) VALUES ('33333333-3333-4333-8333-333333333333', 'a@example.com')"});
+        REQUIRE(bad.code == 1);
+        REQUIRE(bad.err.find("constraint") != std::string::npos);
+        REQUIRE(bad.err.find("users.email") != std::string::npos);
+        REQUIRE(bad.out.empty());
+        REQUIRE(run_ferry({"query", "--db", db, "SELECT count(*) AS n FROM users"}).out == "n\n1\n");
+        auto typo = run_ferry({"query", "--db", db, "SELEC 1"});
+        REQUIRE(typo.code == 1);
+        REQUIRE(typo.err.find("syntax error") != std::string::npos);
+    }
+    SECTION("stores that cannot be used exit 3") {
+        REQUIRE(run_ferry({"status", "--db", dir.file("missing.db")}).code == 3);
+        auto other = run_ferry({"init", "--app", "devlog", "--db", db});
+        REQUIRE(other.code == 3);
+        REQUIRE(other.err.find("december") != std::string::npos);
+        auto unknown = run_ferry({"init", "--app", "nosuch", "--db", dir.file("n.db")});
+        REQUIRE(unknown.code == 3);
+        REQUIRE(unknown.err.find("agentchat") != std::string::npos);
+    }
+    SECTION("usage errors exit 2; --help exits 0") {
+        REQUIRE(run_ferry({"init", "--db", db}).code == 2);
+        REQUIRE(run_ferry({"frobnicate"}).code == 2);
+        auto help = run_ferry({"sync", "--help"});
+        REQUIRE(help.code == 0);
+        REQUIRE(help.out.find("--database-url") != std::string::npos);
+    }
+}
+
+TEST_CASE("ferry server init and ferry sync against PostgreSQL", "[integration][cli]") {
+    ferry::test::PgDatabase pg;
+    ferry::test::TempDir dir;
+    const std::string env = "DATABASE_URL=" + shell_quote(pg.conninfo());
+    auto init = run_ferry({"server", "init", "--app", "aiflowo"}, env);
+    REQUIRE(init.code == 0);
+    REQUIRE(init.err.find("applied") != std::string::npos);
+    auto again = run_ferry({"server", "init", "--app", "aiflowo"}, env);
+    REQUIRE(again.code == 0);
+    REQUIRE(again.err.find("already up to date") != std::string::npos);
+    REQUIRE(run_ferry({"server", "init", "--app", "devlog"}, env).code == 3);  // one app per database
+
+    const auto db = dir.file("a.db");
+    REQUIRE(run_ferry({"init", "--app", "aiflowo", "--db", db}).code == 0);
+    REQUIRE(run_ferry({"exec", "--db", db, "INSERT INTO \"User\"(id, email) VALUES ('u1', 'u1@example.com')"}).code == 0);
+    auto sync = run_ferry({"sync", "--db", db, "--json"}, env);
+    REQUIRE(sync.code == 0);
+    auto report = nlohmann::json::parse(sync.out);
+    REQUIRE(report["pushed"] == 1);
+    REQUIRE(report["applied"] == 1);
+    REQUIRE(sync.err.find("push:") != std::string::npos);  // progress on stderr
+    REQUIRE(pg.scalar("SELECT email FROM \"User\" WHERE id = 'u1'") == "u1@example.com");
+
+    SECTION("an unreachable server exits 4 and keeps the pending change") {
+        REQUIRE(run_ferry({"exec", "--db", db, "UPDATE \"User\" SET email = 'new@example.com'"}).code == 0);
+        auto down = run_ferry({"sync", "--db", db, "--database-url", "host=127.0.0.1 port=1 dbname=x connect_timeout=2"});
+        REQUIRE(down.code == 4);
+        REQUIRE(down.err.find("connection") != std::string::npos);
+        auto s = nlohmann::json::parse(run_ferry({"status", "--db", db, "--json"}).out);
+        REQUIRE(s["pending_changes"].get<int>() >= 1);
+    }
+    SECTION("a password in the URL never appears in messages") {
+        auto r = run_ferry({"sync", "--db", db, "--database-url", "postgresql://someone:s3cret@127.0.0.1:1/x?connect_timeout=2"});
+        REQUIRE(r.code == 4);
+        REQUIRE(r.err.find("s3cret") == std::string::npos);
+    }
+}
