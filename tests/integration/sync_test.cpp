@@ -374,3 +374,32 @@ TEST_CASE("an existing database is adopted: its rows reach a device's first pull
     REQUIRE(text(a.store(), "SELECT group_concat(email, ',') FROM (SELECT email FROM users ORDER BY email)") ==
             "old@example.com,older@example.com");
 }
+
+TEST_CASE("a long offline device pushes and catches up in batches, reporting progress", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december"), b(db, "december");
+    seed_container(a.store());
+    a.store().transaction([&] {
+        for (int i = 0; i < 250; ++i)
+            a.store().execute("INSERT INTO chat_messages(container_id, session_id, role, content) VALUES (?, 's', 'user', ?)",
+                              {k_container, "message " + std::to_string(i)});
+    });
+    ferry::SyncOptions small;
+    small.push_batch = 100;
+    small.pull_page = 40;
+    std::vector<ferry::SyncProgress> seen;
+    small.on_progress = [&](const ferry::SyncProgress& p) { seen.push_back(p); };
+    auto ra = a.sync(small);
+    REQUIRE(ra.pushed == 252);
+    auto pushes = std::count_if(seen.begin(), seen.end(), [](auto& p) { return p.phase == "push"; });
+    REQUIRE(pushes == 3);
+    REQUIRE(seen[pushes - 1].pending == 0);
+    seen.clear();
+    auto rb = b.sync(small);
+    REQUIRE(rb.pulled == 252);
+    auto pages = std::count_if(seen.begin(), seen.end(), [](auto& p) { return p.phase == "pull"; });
+    REQUIRE(pages == 7);  // 252 changes in pages of 40
+    REQUIRE(text(b.store(), "SELECT count(*) FROM chat_messages") == "250");
+    REQUIRE(db.scalar("SELECT count(*) FROM chat_messages") == "250");
+}
