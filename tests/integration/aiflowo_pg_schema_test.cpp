@@ -47,18 +47,7 @@ std::set<std::string> pg_set(const ferry::test::PgDatabase& db, const std::strin
     return out;
 }
 
-std::set<std::string> device_set(ferry::Store& s, const std::string& sql) {
-    std::set<std::string> out;
-    for (const auto& row : s.query(sql).rows) out.insert(row[0].as_text());
-    return out;
-}
 
-std::string device_type_for(const std::string& pg_type) {
-    if (pg_type == "integer" || pg_type == "bigint" || pg_type == "boolean") return "INTEGER";
-    if (pg_type == "double precision" || pg_type == "real") return "REAL";
-    if (pg_type == "bytea") return "BLOB";
-    return "TEXT";  // text, jsonb, arrays, timestamps, enums (USER-DEFINED), numeric
-}
 
 }  // namespace
 
@@ -95,89 +84,6 @@ TEST_CASE("aiflowo cloud: installs from empty, then again without a change", "[i
     }
     CHECK(catalog_snapshot(db) == before);
     CHECK(db.scalar("SELECT string_agg(t::text, ';' ORDER BY id) FROM \"Tool\" t") == tools);
-}
-
-TEST_CASE("aiflowo cloud: the device catalog matches the cloud catalog", "[integration][aiflowo]") {
-    ferry::test::PgDatabase db;
-    ferry::server::install_app_schema(db.conninfo(), kApp);
-    ferry::test::TempDir dir;
-    ferry::Store store = ferry::Store::open(dir.file("af.db"), kApp);
-    const auto& rules = ferry::detail::sync_rules(kApp);
-
-    const auto device_tables = device_set(
-        store, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'ferry\\_%' ESCAPE '\\'"
-               " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'");
-    const auto cloud_tables =
-        pg_set(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'");
-    std::set<std::string> expected_cloud = device_tables;
-    for (const auto& t : rules.server_only_tables) expected_cloud.insert(t);
-    CHECK(cloud_tables == expected_cloud);
-    const auto synced_list = store.synced_tables();
-    std::set<std::string> synced(synced_list.begin(), synced_list.end());
-    CHECK(synced == device_tables);
-
-    auto c = db.connect();
-    pqxx::work tx(c);
-    for (const auto& table : device_tables) {
-        INFO("table " << table);
-        // Columns: same names, nullability and mapped type, less the server-only columns.
-        std::set<std::string> cloud_cols;
-        for (const auto& row : tx.exec_params(
-                 "SELECT column_name, data_type, is_nullable FROM information_schema.columns"
-                 " WHERE table_schema = 'public' AND table_name = $1", table)) {
-            const std::string col = row[0].c_str();
-            if (rules.is_server_only_column(table, col)) continue;
-            cloud_cols.insert(col + " " + device_type_for(row[1].c_str()) +
-                              (std::string(row[2].c_str()) == "NO" ? " NOT NULL" : ""));
-        }
-        std::set<std::string> device_cols;
-        for (const auto& row : store.query("SELECT name, type, \"notnull\" FROM pragma_table_info(?1)", {table}).rows)
-            device_cols.insert(row[0].as_text() + " " + row[1].as_text() + (row[2].as_int() ? " NOT NULL" : ""));
-        CHECK(device_cols == cloud_cols);
-
-        // Primary key columns.
-        const auto cloud_pk = pg_set(db,
-            "SELECT a.attname FROM pg_index x JOIN pg_attribute a ON a.attrelid = x.indrelid"
-            " AND a.attnum = ANY(x.indkey) WHERE x.indisprimary AND x.indrelid = '\"" + table + "\"'::regclass");
-        std::set<std::string> device_pk;
-        for (const auto& row : store.query("SELECT name FROM pragma_table_info(?1) WHERE pk > 0", {table}).rows)
-            device_pk.insert(row[0].as_text());
-        CHECK(device_pk == cloud_pk);
-
-        // Index names (primary keys aside; an index on a server-only column stays in the cloud).
-        std::map<std::string, std::set<std::string>> index_cols;
-        for (const auto& row : tx.exec_params(
-                 "SELECT i.relname, a.attname FROM pg_index x"
-                 " JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid"
-                 " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(x.indkey)"
-                 " WHERE t.relnamespace = 'public'::regnamespace AND t.relname = $1 AND NOT x.indisprimary",
-                 table))
-            index_cols[row[0].c_str()].insert(row[1].c_str());
-        std::set<std::string> cloud_idx;
-        for (const auto& [name, cols] : index_cols) {
-            bool server_only = false;
-            for (const auto& col : cols) server_only = server_only || rules.is_server_only_column(table, col);
-            if (!server_only) cloud_idx.insert(name);
-        }
-        CHECK(device_set(store, "SELECT name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"
-                                " AND tbl_name = '" + table + "'") == cloud_idx);
-
-        // Foreign keys: same columns, parents and ON DELETE / ON UPDATE rules.
-        std::set<std::string> cloud_fk;
-        for (const auto& row : tx.exec_params(
-                 "SELECT a.attname || ' -> ' || p.relname || ' delete ' ||"
-                 " CASE c.confdeltype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'r' THEN 'RESTRICT'"
-                 " WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END || ' update ' ||"
-                 " CASE c.confupdtype WHEN 'c' THEN 'CASCADE' WHEN 'n' THEN 'SET NULL' WHEN 'r' THEN 'RESTRICT'"
-                 " WHEN 'd' THEN 'SET DEFAULT' ELSE 'NO ACTION' END"
-                 " FROM pg_constraint c JOIN pg_class t ON t.oid = c.conrelid JOIN pg_class p ON p.oid = c.confrelid"
-                 " JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = c.conkey[1]"
-                 " WHERE c.contype = 'f' AND t.relnamespace = 'public'::regnamespace AND t.relname = $1",
-                 table))
-            cloud_fk.insert(row[0].c_str());
-        CHECK(device_set(store, "SELECT \"from\" || ' -> ' || \"table\" || ' delete ' || on_delete ||"
-                                " ' update ' || on_update FROM pragma_foreign_key_list('" + table + "')") == cloud_fk);
-    }
 }
 
 TEST_CASE("aiflowo cloud: the seeded tools are the device's rows", "[integration][aiflowo]") {

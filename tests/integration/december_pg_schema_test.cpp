@@ -54,11 +54,6 @@ std::string catalog_snapshot(const ferry::test::PgDatabase& db) {
 // sql/apps/december/sync_rules.json: the one column that stays on the server.
 const std::map<std::string, std::set<std::string>> k_server_only_columns = {{"sessions", {"token"}}};
 
-std::string device_type_for(const std::string& pg_type) {
-    if (pg_type == "integer" || pg_type == "bigint" || pg_type == "boolean") return "INTEGER";
-    if (pg_type == "bytea") return "BLOB";
-    return "TEXT";  // uuid, varchar, text, inet, timestamptz, jsonb
-}
 
 }  // namespace
 
@@ -100,47 +95,6 @@ TEST_CASE("december: installing adopts an existing December database and keeps i
     CHECK(db.scalar("SELECT name FROM users WHERE email = 'test@example.com'") == "Test");
     CHECK(db.scalar("SELECT count(*) FROM users") == "1");
     CHECK(db.scalar("SELECT to_regclass('public.file_storage') IS NOT NULL") == "t");
-}
-
-TEST_CASE("december: the device catalog matches the cloud catalog", "[integration][december]") {
-    ferry::test::PgDatabase db;
-    ferry::server::install_app_schema(db.conninfo(), "december");
-    ferry::test::TempDir dir;
-    auto store = ferry::Store::open(dir.file("d.db"), "december");
-
-    const auto synced = store.synced_tables();
-    std::set<std::string> pg_tables;
-    for (const auto& row :
-         pg_rows(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND "
-                     "table_type = 'BASE TABLE'"))
-        pg_tables.insert(row[0]);
-    CHECK(pg_tables == std::set<std::string>(synced.begin(), synced.end()));  // no server-only tables
-
-    for (const auto& table : synced) {
-        INFO(table);
-        std::vector<std::string> expected;
-        std::map<std::string, std::vector<std::string>> pg_info;
-        for (const auto& row : pg_rows(db, "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-                                           "WHERE table_schema = 'public' AND table_name = '" + table +
-                                               "' ORDER BY ordinal_position")) {
-            auto so = k_server_only_columns.find(table);
-            if (so != k_server_only_columns.end() && so->second.count(row[0])) continue;
-            expected.push_back(row[0]);
-            pg_info[row[0]] = row;
-        }
-        auto dev = store.query("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1) ORDER BY cid", {table});
-        std::vector<std::string> actual;
-        for (const auto& row : dev.rows) actual.push_back(row[0].as_text());
-        CHECK(actual == expected);
-        for (const auto& row : dev.rows) {
-            const auto name = row[0].as_text();
-            INFO(name);
-            auto it = pg_info.find(name);
-            if (it == pg_info.end()) continue;
-            CHECK(row[1].as_text() == device_type_for(it->second[1]));
-            if (row[3].as_int() == 0) CHECK((row[2].as_int() == 1) == (it->second[2] == "NO"));
-        }
-    }
 }
 
 TEST_CASE("december: update_updated_at_column stamps containers, projects and file_storage", "[integration][december]") {

@@ -66,11 +66,6 @@ const std::set<std::string> k_server_only_tables = {"user_providers", "email_ver
                                                     "password_reset_tokens"};
 const std::map<std::string, std::set<std::string>> k_server_only_columns = {{"users", {"password_hash"}}};
 
-std::string device_type_for(const std::string& pg_type) {
-    if (pg_type == "integer" || pg_type == "bigint" || pg_type == "boolean") return "INTEGER";
-    if (pg_type == "bytea") return "BLOB";
-    return "TEXT";  // uuid, text, timestamptz, jsonb, numeric, ARRAY
-}
 
 const char* const k_session = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
 
@@ -176,55 +171,6 @@ TEST_CASE("devlog: Prisma's names, types and referential actions", "[integration
     CHECK(db.scalar("SELECT indexdef FROM pg_indexes WHERE indexname = 'chat_sessions_started_at_idx'")
               .find("started_at DESC") != std::string::npos);
     CHECK(db.scalar("SELECT count(*) FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE '%\\_key'") == "11");
-}
-
-TEST_CASE("devlog: the device catalog matches the cloud catalog", "[integration][devlog]") {
-    ferry::test::PgDatabase db;
-    ferry::server::install_app_schema(db.conninfo(), "devlog");
-    ferry::test::TempDir dir;
-    auto store = ferry::Store::open(dir.file("d.db"), "devlog");
-
-    const auto synced = store.synced_tables();
-    std::set<std::string> expected_tables(synced.begin(), synced.end());
-    expected_tables.insert(k_server_only_tables.begin(), k_server_only_tables.end());
-    std::set<std::string> pg_tables;
-    for (const auto& row :
-         pg_rows(db, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND "
-                     "table_type = 'BASE TABLE'"))
-        pg_tables.insert(row[0]);
-    CHECK(pg_tables == expected_tables);
-    for (const auto& t : k_server_only_tables) {
-        INFO(t);
-        CHECK(store.query_value("SELECT count(*) FROM sqlite_master WHERE name = ?1", {t})->as_int() == 0);
-    }
-
-    for (const auto& table : synced) {
-        INFO(table);
-        std::vector<std::string> expected;
-        std::map<std::string, std::vector<std::string>> pg_info;
-        for (const auto& row : pg_rows(db, "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
-                                           "WHERE table_schema = 'public' AND table_name = '" + table +
-                                               "' ORDER BY ordinal_position")) {
-            auto so = k_server_only_columns.find(table);
-            if (so != k_server_only_columns.end() && so->second.count(row[0])) continue;
-            expected.push_back(row[0]);
-            pg_info[row[0]] = row;
-        }
-        auto dev = store.query("SELECT name, type, \"notnull\", pk FROM pragma_table_info(?1) ORDER BY cid", {table});
-        std::vector<std::string> actual;
-        for (const auto& row : dev.rows) actual.push_back(row[0].as_text());
-        CHECK(actual == expected);
-        for (const auto& row : dev.rows) {
-            const auto name = row[0].as_text();
-            INFO(name);
-            auto it = pg_info.find(name);
-            if (it == pg_info.end()) continue;
-            // Keys from sequences are INT (leased ids via their DEFAULT), other integers INTEGER.
-            const bool leased_key = row[3].as_int() > 0 && it->second[1] == "integer" && row[1].as_text() == "INT";
-            if (!leased_key) CHECK(row[1].as_text() == device_type_for(it->second[1]));
-            if (row[3].as_int() == 0) CHECK((row[2].as_int() == 1) == (it->second[2] == "NO"));
-        }
-    }
 }
 
 TEST_CASE("devlog: @updatedAt columns are maintained for plain-SQL writers", "[integration][devlog]") {

@@ -17,18 +17,23 @@
 namespace {
 struct Column {
     std::string type;  // SQLite declared type, or PostgreSQL format_type
+    bool not_null = false;
 };
 struct Fk {
     std::vector<std::string> from;
     std::string parent;
     std::string on_delete;
-    bool operator<(const Fk& o) const { return std::tie(from, parent, on_delete) < std::tie(o.from, o.parent, o.on_delete); }
-    bool operator==(const Fk& o) const { return from == o.from && parent == o.parent && on_delete == o.on_delete; }
+    std::string on_update;
+    bool operator<(const Fk& o) const {
+        return std::tie(from, parent, on_delete, on_update) < std::tie(o.from, o.parent, o.on_delete, o.on_update);
+    }
 };
 struct Table {
     std::map<std::string, Column> columns;
     std::vector<std::string> pk;
     std::set<Fk> fks;
+    std::map<std::string, std::vector<std::string>> indexes;  // name -> columns; not PK/constraint ones
+    std::set<std::vector<std::string>> unique;                // column lists of UNIQUE constraints/indexes
 };
 using Catalog = std::map<std::string, Table>;
 
@@ -40,21 +45,36 @@ Catalog device_catalog(ferry::Store& s) {
         const auto name = row[0].as_text();
         Table t;
         std::vector<std::pair<std::int64_t, std::string>> pk;
-        for (const auto& c : s.query("SELECT name, upper(type), pk FROM pragma_table_info(?)", {name}).rows) {
-            t.columns[c[0].as_text()] = Column{c[1].as_text()};
+        for (const auto& c : s.query("SELECT name, upper(type), pk, \"notnull\" FROM pragma_table_info(?)", {name}).rows) {
+            t.columns[c[0].as_text()] = Column{c[1].as_text(), c[3].as_int() != 0};
             if (c[2].as_int() > 0) pk.emplace_back(c[2].as_int(), c[0].as_text());
         }
         std::sort(pk.begin(), pk.end());
         for (auto& p : pk) t.pk.push_back(p.second);
         std::map<std::int64_t, Fk> fks;
-        for (const auto& f : s.query("SELECT id, \"from\", \"table\", on_delete FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+        for (const auto& f : s.query("SELECT id, \"from\", \"table\", on_delete, on_update FROM pragma_foreign_key_list(?) "
+                                     "ORDER BY id, seq",
                                      {name}).rows) {
             auto& fk = fks[f[0].as_int()];
             fk.from.push_back(f[1].as_text());
             fk.parent = f[2].as_text();
             fk.on_delete = f[3].as_text();
+            fk.on_update = f[4].as_text();
         }
         for (auto& [id, fk] : fks) t.fks.insert(fk);
+        // Indexes written as CREATE INDEX (autoindexes of inline UNIQUE/PRIMARY KEY have no sql).
+        for (const auto& i : s.query("SELECT m.name, ii.name FROM sqlite_master m JOIN pragma_index_info(m.name) ii "
+                                     "WHERE m.type = 'index' AND m.tbl_name = ? AND m.sql IS NOT NULL ORDER BY m.name, ii.seqno",
+                                     {name}).rows)
+            t.indexes[i[0].as_text()].push_back(i[1].is_null() ? "<expr>" : i[1].as_text());
+        std::map<std::string, std::vector<std::string>> unique;
+        for (const auto& u : s.query("SELECT il.name, ii.name FROM pragma_index_list(?) il JOIN pragma_index_info(il.name) ii "
+                                     "WHERE il.\"unique\" AND il.origin <> 'pk' ORDER BY il.name, ii.seqno",
+                                     {name}).rows)
+            unique[u[0].as_text()].push_back(u[1].as_text());
+        for (auto& [n, cols] : unique) t.unique.insert(cols);
+        // A rowid alias (INTEGER PRIMARY KEY) can never be NULL even without NOT NULL.
+        if (t.pk.size() == 1 && t.columns[t.pk[0]].type == "INTEGER") t.columns[t.pk[0]].not_null = true;
         out[name] = t;
     }
     return out;
@@ -79,9 +99,22 @@ Catalog cloud_catalog(const ferry::test::PgDatabase& db) {
         const std::string name = r[0].c_str();
         Table t;
         const std::string rel = "to_regclass(" + tx.quote(tx.quote_name(name)) + ")";
-        for (const auto& col : tx.exec("SELECT attname, format_type(atttypid, NULL) FROM pg_attribute WHERE attrelid = " +
-                                       rel + " AND attnum > 0 AND NOT attisdropped"))
-            t.columns[col[0].c_str()] = Column{col[1].c_str()};
+        for (const auto& col : tx.exec("SELECT attname, format_type(atttypid, NULL), attnotnull FROM pg_attribute "
+                                       "WHERE attrelid = " + rel + " AND attnum > 0 AND NOT attisdropped"))
+            t.columns[col[0].c_str()] = Column{col[1].c_str(), col[2].as<bool>()};
+        // Indexes: plain ones by name; every UNIQUE one (constraint or index) also by its columns,
+        // since SQLite names the index of an inline UNIQUE constraint itself.
+        std::map<std::string, std::vector<std::string>> unique;
+        for (const auto& i : tx.exec("SELECT ic.relname, coalesce(a.attname, '<expr>'), x.indisunique, "
+                                     "EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) "
+                                     "FROM pg_index x JOIN pg_class ic ON ic.oid = x.indexrelid "
+                                     "JOIN LATERAL unnest(x.indkey) WITH ORDINALITY AS k(attnum, ord) ON true "
+                                     "LEFT JOIN pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum "
+                                     "WHERE x.indrelid = " + rel + " AND NOT x.indisprimary ORDER BY ic.relname, k.ord")) {
+            if (i[2].as<bool>()) unique[i[0].c_str()].push_back(i[1].c_str());
+            if (!i[3].as<bool>()) t.indexes[i[0].c_str()].push_back(i[1].c_str());
+        }
+        for (auto& [n, cols] : unique) t.unique.insert(cols);
         for (const auto& k : tx.exec("SELECT a.attname FROM pg_index i JOIN LATERAL unnest(i.indkey) WITH ORDINALITY "
                                      "AS k(attnum, ord) ON true JOIN pg_attribute a ON a.attrelid = i.indrelid AND "
                                      "a.attnum = k.attnum WHERE i.indrelid = " + rel + " AND i.indisprimary ORDER BY k.ord"))
@@ -89,7 +122,7 @@ Catalog cloud_catalog(const ferry::test::PgDatabase& db) {
         std::map<std::string, Fk> fks;
         for (const auto& f : tx.exec(
                  "SELECT con.oid::text, a.attname, CASE WHEN pn.nspname = 'public' THEN pc.relname ELSE pn.nspname || '.' || pc.relname END, "
-                 "con.confdeltype FROM pg_constraint con "
+                 "con.confdeltype, con.confupdtype FROM pg_constraint con "
                  "JOIN LATERAL unnest(con.conkey) WITH ORDINALITY AS k(attnum, ord) ON true "
                  "JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum "
                  "JOIN pg_class pc ON pc.oid = con.confrelid JOIN pg_namespace pn ON pn.oid = pc.relnamespace "
@@ -98,6 +131,7 @@ Catalog cloud_catalog(const ferry::test::PgDatabase& db) {
             fk.from.push_back(f[1].c_str());
             fk.parent = f[2].c_str();
             fk.on_delete = on_delete_name(f[3].c_str()[0]);
+            fk.on_update = on_delete_name(f[4].c_str()[0]);
         }
         for (auto& [id, fk] : fks) t.fks.insert(fk);
         out[name] = t;
@@ -147,6 +181,7 @@ TEST_CASE("device and cloud schemas agree for every app", "[integration][parity]
                     }
                     REQUIRE(d.columns.count(col) == 1);
                     CHECK(device_types_for(c.type).count(d.columns.at(col).type) == 1);
+                    CHECK(d.columns.at(col).not_null == c.not_null);
                 }
                 for (const auto& [col, c] : d.columns) {
                     INFO("device column " << name << "." << col);
@@ -157,6 +192,25 @@ TEST_CASE("device and cloud schemas agree for every app", "[integration][parity]
                     if (contains(rules.server_only_tables, fk.parent) || rules.is_server_only_column(name, fk.from[0]))
                         continue;
                     CHECK(d.fks.count(fk) == 1);
+                }
+                for (const auto& [index, cols] : t.indexes) {
+                    INFO("index " << index);
+                    bool server_only = false;
+                    for (const auto& col : cols) server_only = server_only || rules.is_server_only_column(name, col);
+                    if (server_only) continue;
+                    REQUIRE(d.indexes.count(index) == 1);
+                    CHECK(d.indexes.at(index) == cols);
+                }
+                for (const auto& [index, cols] : d.indexes) {
+                    INFO("device index " << index);
+                    bool named_constraint = t.indexes.count(index) == 0 && t.unique.count(cols) == 1;
+                    CHECK((t.indexes.count(index) == 1 || named_constraint));
+                }
+                for (const auto& cols : t.unique) {
+                    INFO("unique key on " << name << "(" << cols[0] << (cols.size() > 1 ? ", ..." : "") << ")");
+                    bool server_only = false;
+                    for (const auto& col : cols) server_only = server_only || rules.is_server_only_column(name, col);
+                    if (!server_only) CHECK(d.unique.count(cols) == 1);
                 }
             }
             for (const auto& [name, t] : device) {
