@@ -102,7 +102,7 @@ DocumentVersion save_document_version(Store& store, const NewDocumentVersion& v)
         const std::string id = v.id ? *v.id : Store::new_id("uuid");
         auto last = store.query(
             "SELECT max(\"createdAt\"), max(version_number), count(*) FROM \"Document\" WHERE id = ?1", {id});
-        std::string created_at = Store::now_timestamp();
+        std::string created_at = store.query_value("SELECT ferry_now()")->as_text();  // the store's clock
         std::int64_t version = 1;
         std::optional<std::string> parent = v.parent_version_id;
         if (last.rows[0][2].as_int() > 0) {

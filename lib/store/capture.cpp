@@ -148,6 +148,13 @@ void install_capture(Store::Impl& impl) {
             {t.name, pk.dump(), cols.dump()});
         auto id = impl.query("SELECT id FROM ferry_tables WHERE name=?", {t.name}).rows[0][0].as_int();
         create_triggers(impl, id, t);
+        // Counter columns of rows already here (seed rows) start agreed at their current value.
+        if (const auto* rule = sync_rules(impl.app).find(t.name))
+            for (const auto& c : rule->counters)
+                impl.execute("INSERT OR IGNORE INTO ferry_counter_base(tbl, pk, col, base) SELECT ?, " +
+                                 key_array(t.pk_columns, quote_ident(t.name).c_str()) + ", ?, " + quote_ident(c) +
+                                 " FROM " + quote_ident(t.name) + " WHERE typeof(" + quote_ident(c) + ") = 'integer'",
+                             {id, c});
     }
     impl.set_meta("capture_signature", signature(tables));
 }

@@ -72,9 +72,13 @@ void bind_params(SQLite::Statement& st, const std::vector<Value>& params) {
         case Value::Type::integer: st.bind(idx, static_cast<int64_t>(v.as_int())); break;
         case Value::Type::real: st.bind(idx, v.as_real()); break;
         case Value::Type::text: st.bind(idx, v.as_text()); break;
-        case Value::Type::blob:
-            st.bind(idx, v.as_blob().data(), static_cast<int>(v.as_blob().size()));
+        case Value::Type::blob: {
+            // An empty vector's data() may be null, which SQLite would bind as NULL.
+            static const std::uint8_t empty = 0;
+            const auto& b = v.as_blob();
+            st.bind(idx, b.empty() ? &empty : b.data(), static_cast<int>(b.size()));
             break;
+        }
         }
     }
 }

@@ -156,53 +156,62 @@ void set_counter_base(Store::Impl& impl, const CapturedTable& t, const std::stri
                  {t.id, key, col, base});
 }
 
-/// How a remote row meets local counter increments not yet pushed.
-enum class CounterMode {
-    keep_local_delta,  ///< pull: counter = server value + (local - base)
-    discard_local,     ///< restoring a refused write: counter = server value
+/// A row as the server has it now (`row` null: it does not exist there).
+struct RemoteRow {
+    const CapturedTable* table = nullptr;
+    json pk;
+    json row;
 };
 
-/// Brings one local row to the server's state (`row` null: the row does not exist on the
-/// server), leaving columns with pending local writes alone. Runs with capture suppressed.
-void apply_remote_row(Store::Impl& impl, const CapturedTable& t, const json& pk, const json& row, const PendingMap& pending,
-                      CounterMode counters = CounterMode::keep_local_delta) {
-    const std::string key_text = pk.dump();
-    const auto keys = key_values(t, pk);
+bool is_unique_violation(const Error& e) {
+    return e.code() == ErrorCode::constraint && std::string(e.what()).find("UNIQUE constraint failed") != std::string::npos;
+}
+
+/// Brings one local row to the server's state, leaving columns with pending local writes alone;
+/// a counter becomes the server's total plus what was added here since the last agreement.
+/// Runs with capture suppressed. One write statement, so a failure leaves the row as it was.
+void apply_remote_row(Store::Impl& impl, const RemoteRow& r, const PendingMap& pending) {
+    const CapturedTable& t = *r.table;
+    const std::string key_text = r.pk.dump();
+    const auto keys = key_values(t, r.pk);
     auto it = pending.find({t.id, key_text});
     const Pending* p = it == pending.end() ? nullptr : &it->second;
-    if (row.is_null()) {
+    if (r.row.is_null()) {
         if (p && p->inserted && p->last_op != 3) return;  // created here again; the push decides
         impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys);
         impl.execute("DELETE FROM ferry_changes WHERE tbl = ? AND pk = ?", {t.id, key_text});
         if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, key_text});
         return;
     }
-    if (!row.is_object()) throw Error(ErrorDomain::ferry, ErrorCode::protocol, "bad row for table " + t.name);
+    if (!r.row.is_object()) throw Error(ErrorDomain::ferry, ErrorCode::protocol, "bad row for table " + t.name);
     if (p && (p->last_op == 3 || p->mask == -1)) return;  // deleted or (re)created locally: the push decides
     std::optional<Row> local;
     if (!t.counters.empty()) {
-        auto r = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys);
-        if (!r.rows.empty()) local = r.rows[0];
+        auto q = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys);
+        if (!q.rows.empty()) local = q.rows[0];
     }
     std::vector<std::string> cols;
     std::vector<Value> vals;
+    std::vector<std::pair<std::string, std::int64_t>> bases;
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
         const auto& c = t.columns[i];
-        if (!row.contains(c)) continue;
-        if (t.is_counter(c) && row[c].is_number_integer()) {
-            // Counters merge by deltas: the server's total plus what was added here since.
-            const std::int64_t server = row[c].get<std::int64_t>();
+        if (!r.row.contains(c)) continue;
+        const bool pending_col = p && (p->mask & detail::column_bit(i));
+        if (t.is_counter(c) && r.row[c].is_number_integer()) {
+            const std::int64_t server = r.row[c].get<std::int64_t>();
             std::int64_t value = server;
-            if (counters == CounterMode::keep_local_delta && local && (*local)[i].type() == Value::Type::integer)
-                value += (*local)[i].as_int() - counter_base(impl, t, key_text, c).value_or(server);
-            set_counter_base(impl, t, key_text, c, server);
+            if (local && (*local)[i].type() == Value::Type::integer) {
+                const std::int64_t here = (*local)[i].as_int();
+                value += here - counter_base(impl, t, key_text, c).value_or(here);
+            }
+            bases.emplace_back(c, server);
             cols.push_back(c);
             vals.push_back(Value(value));
             continue;
         }
-        if (p && (p->mask & detail::column_bit(i))) continue;
+        if (pending_col) continue;
         cols.push_back(c);
-        vals.push_back(from_json(row[c], t.name + "." + c));
+        vals.push_back(from_json(r.row[c], t.name + "." + c));
     }
     if (cols.empty()) return;
     if (p) {
@@ -210,20 +219,134 @@ void apply_remote_row(Store::Impl& impl, const CapturedTable& t, const json& pk,
         for (const auto& c : cols) sets += (sets.empty() ? "" : ", ") + quote_ident(c) + " = ?";
         for (const auto& k : keys) vals.push_back(k);
         impl.execute("UPDATE " + quote_ident(t.name) + " SET " + sets + " WHERE " + where_key(t), vals);
-        return;
+    } else {
+        std::string names, marks, updates, conflict;
+        for (const auto& c : cols) {
+            names += (names.empty() ? "" : ", ") + quote_ident(c);
+            marks += marks.empty() ? "?" : ", ?";
+            bool is_key = std::find(t.pk_columns.begin(), t.pk_columns.end(), c) != t.pk_columns.end();
+            if (!is_key) updates += (updates.empty() ? "" : ", ") + quote_ident(c) + " = excluded." + quote_ident(c);
+        }
+        for (const auto& k : t.pk_columns) conflict += (conflict.empty() ? "" : ", ") + quote_ident(k);
+        impl.execute("INSERT INTO " + quote_ident(t.name) + " (" + names + ") VALUES (" + marks + ") ON CONFLICT (" +
+                         conflict + ") DO " + (updates.empty() ? "NOTHING" : "UPDATE SET " + updates),
+                     vals);
     }
-    std::string names, marks, updates;
-    for (const auto& c : cols) {
-        names += (names.empty() ? "" : ", ") + quote_ident(c);
-        marks += marks.empty() ? "?" : ", ?";
-        bool is_key = std::find(t.pk_columns.begin(), t.pk_columns.end(), c) != t.pk_columns.end();
-        if (!is_key) updates += (updates.empty() ? "" : ", ") + quote_ident(c) + " = excluded." + quote_ident(c);
+    for (const auto& [c, base] : bases) set_counter_base(impl, t, key_text, c, base);
+}
+
+/// The device's UNIQUE keys of a table (other than the primary key), as column lists.
+std::vector<std::vector<std::string>> unique_keys(Store::Impl& impl, const CapturedTable& t) {
+    std::map<std::string, std::vector<std::string>> keys;
+    for (const auto& row : impl.query("SELECT il.name, ii.name FROM pragma_index_list(?) il "
+                                      "JOIN pragma_index_info(il.name) ii WHERE il.\"unique\" AND il.origin <> 'pk' "
+                                      "ORDER BY il.name, ii.seqno",
+                                      {t.name}).rows)
+        keys[row[0].as_text()].push_back(row[1].is_null() ? "" : row[1].as_text());
+    std::vector<std::vector<std::string>> out;
+    for (auto& [name, cols] : keys) out.push_back(cols);
+    return out;
+}
+
+/// A remote row could not be applied because a local row holds one of its unique values. The
+/// server's rows are consistent with each other, so the local row is out of date: if it is
+/// itself among the rows still to apply it is removed now and comes back with its server values
+/// (its pending local values restored afterwards); if it only has local writes, they clash with
+/// the server and are recorded as rejected; otherwise its own server state arrives later.
+/// Returns false when no local row is in the way (then the failure is real).
+struct Parked {
+    const CapturedTable* table;
+    json pk;
+    std::vector<std::pair<std::string, Value>> pending_values;
+};
+
+bool make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRow>& waiting, PendingMap& pending,
+               std::vector<Parked>& parked) {
+    const CapturedTable& t = *r.table;
+    bool moved = false;
+    for (const auto& cols : unique_keys(impl, t)) {
+        std::string where;
+        std::vector<Value> args;
+        bool usable = true;
+        for (const auto& c : cols) {
+            if (c.empty() || !r.row.contains(c) || r.row[c].is_null()) usable = false;
+            if (!usable) break;
+            where += (where.empty() ? "" : " AND ") + quote_ident(c) + " = ?";
+            args.push_back(from_json(r.row[c], t.name + "." + c));
+        }
+        if (!usable) continue;
+        std::string key_expr = "json_array(";
+        for (std::size_t i = 0; i < t.pk_columns.size(); ++i) key_expr += (i ? ", " : "") + quote_ident(t.pk_columns[i]);
+        key_expr += ")";
+        for (const auto& row : impl.query("SELECT " + key_expr + " FROM " + quote_ident(t.name) + " WHERE " + where, args).rows) {
+            const std::string other = row[0].as_text();
+            if (other == r.pk.dump()) continue;
+            const json other_pk = json::parse(other);
+            const auto other_keys = key_values(t, other_pk);
+            auto p = pending.find({t.id, other});
+            const bool is_waiting = std::any_of(waiting.begin(), waiting.end(), [&](const RemoteRow& w) {
+                return w.table == &t && w.pk.dump() == other;
+            });
+            Parked park{&t, other_pk, {}};
+            if (p != pending.end() && is_waiting) {
+                auto local = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), other_keys);
+                for (std::size_t i = 0; i < t.columns.size() && !local.rows.empty(); ++i)
+                    if (p->second.mask & detail::column_bit(i)) park.pending_values.emplace_back(t.columns[i], local.rows[0][i]);
+            } else if (p != pending.end()) {
+                auto local = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), other_keys);
+                json values = json::object();
+                for (std::size_t i = 0; i < t.columns.size() && !local.rows.empty(); ++i)
+                    values[t.columns[i]] = to_json(local.rows[0][i]);
+                impl.execute("INSERT INTO ferry_rejected(tbl, pk, op, code, reason, row_values, hlc, rejected_at) "
+                             "VALUES (?, ?, ?, 'constraint', ?, ?, ?, ?)",
+                             {t.name, other, op_name(p->second.inserted ? 1 : 2),
+                              "unique key already taken: the server holds this value in " + t.name + " " + r.pk.dump(),
+                              values.dump(), impl.clock.last(), Store::now_timestamp()});
+                impl.execute("DELETE FROM ferry_changes WHERE tbl = ? AND pk = ?", {t.id, other});
+                pending.erase(p);
+            }
+            impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), other_keys);
+            if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, other});
+            if (is_waiting && !park.pending_values.empty()) parked.push_back(std::move(park));
+            moved = true;
+        }
     }
-    std::string conflict;
-    for (const auto& k : t.pk_columns) conflict += (conflict.empty() ? "" : ", ") + quote_ident(k);
-    impl.execute("INSERT INTO " + quote_ident(t.name) + " (" + names + ") VALUES (" + marks + ") ON CONFLICT (" +
-                     conflict + ") DO " + (updates.empty() ? "NOTHING" : "UPDATE SET " + updates),
-                 vals);
+    return moved;
+}
+
+/// Applies rows from the server. Rows whose unique values are still held by another local row
+/// are retried after the rest; when no row can move (values swapped between rows), make_room
+/// clears the way.
+void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingMap& pending) {
+    std::vector<RemoteRow> todo = rows;
+    std::vector<Parked> parked;
+    while (!todo.empty()) {
+        std::vector<RemoteRow> failed;
+        std::optional<Error> first_error;
+        for (const auto& r : todo) {
+            try {
+                apply_remote_row(impl, r, pending);
+            } catch (const Error& e) {
+                if (!is_unique_violation(e)) throw;
+                failed.push_back(r);
+                if (!first_error) first_error = e;
+            }
+        }
+        if (!failed.empty() && failed.size() == todo.size() && !make_room(impl, failed.front(), failed, pending, parked))
+            throw *first_error;
+        todo = std::move(failed);
+    }
+    // Local values of rows that were cleared out of the way: back on top of their server state.
+    for (const auto& p : parked) {
+        std::string sets;
+        std::vector<Value> vals;
+        for (const auto& [c, v] : p.pending_values) {
+            sets += (sets.empty() ? "" : ", ") + quote_ident(c) + " = ?";
+            vals.push_back(v);
+        }
+        for (const auto& k : key_values(*p.table, p.pk)) vals.push_back(k);
+        impl.execute("UPDATE " + quote_ident(p.table->name) + " SET " + sets + " WHERE " + where_key(*p.table), vals);
+    }
 }
 
 /// Runs `body` as one transaction that applies remote data: capture off, and foreign keys off
@@ -243,6 +366,90 @@ void remote_transaction(Store::Impl& impl, const std::function<void()>& body) {
 
 void report(const SyncOptions& o, const char* phase, std::int64_t done, std::int64_t pending) {
     if (o.on_progress) o.on_progress(SyncProgress{phase, done, pending});
+}
+
+/// Folds the change log up to `upto` into one change per row, with current values.
+json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto) {
+    struct Folded {
+        const CapturedTable* table = nullptr;
+        json pk;
+        std::string pk_text;
+        bool inserted = false;
+        int last_op = 0;
+        std::int64_t hlc = 0;
+        std::map<std::size_t, std::int64_t> col_hlc;
+    };
+    std::vector<Folded> rows;
+    std::map<std::pair<std::int64_t, std::string>, std::size_t> slot;
+    for (const auto& r : impl.query("SELECT tbl, pk, op, mask, hlc FROM ferry_changes WHERE seq <= ? ORDER BY seq", {upto}).rows) {
+        auto t = index.by_id.find(r[0].as_int());
+        if (t == index.by_id.end()) continue;  // a table no longer synced
+        auto key = std::make_pair(r[0].as_int(), r[1].as_text());
+        auto [pos, fresh] = slot.emplace(key, rows.size());
+        if (fresh) {
+            Folded f;
+            f.table = t->second;
+            f.pk = json::parse(r[1].as_text());
+            f.pk_text = r[1].as_text();
+            rows.push_back(std::move(f));
+        }
+        Folded& f = rows[pos->second];
+        const int op = static_cast<int>(r[2].as_int());
+        const std::int64_t h = r[4].as_int();
+        f.hlc = std::max(f.hlc, h);
+        f.last_op = op;
+        if (op == 1) {
+            f.inserted = true;
+            for (std::size_t i = 0; i < f.table->columns.size(); ++i) f.col_hlc[i] = h;
+        } else if (op == 2) {
+            const std::int64_t mask = r[3].as_int();
+            for (std::size_t i = 0; i < f.table->columns.size(); ++i)
+                if (mask & detail::column_bit(i)) f.col_hlc[i] = h;
+        } else {
+            f.inserted = false;
+            f.col_hlc.clear();
+        }
+    }
+
+    json changes = json::array();
+    for (auto& f : rows) {
+        const CapturedTable& t = *f.table;
+        auto current = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), key_values(t, f.pk));
+        json ch = {{"t", t.name}, {"pk", f.pk}, {"hlc", f.hlc}};
+        if (current.rows.empty()) {
+            if (f.last_op != 3) continue;  // deleted by a later write or by the server: nothing to say
+            ch["op"] = 3;
+        } else {
+            if (f.last_op == 3) {  // deleted, then created again by a write after this batch
+                f.inserted = true;
+                for (std::size_t c = 0; c < t.columns.size(); ++c) f.col_hlc[c] = f.hlc;
+            }
+            ch["op"] = f.inserted ? 1 : 2;
+            json vals = json::object(), clocks = json::object(), deltas = json::object();
+            for (const auto& [col, h] : f.col_hlc) {
+                const auto& name = t.columns[col];
+                const Value& v = current.rows[0][col];
+                if (!f.inserted && t.is_counter(name) && v.type() == Value::Type::integer) {
+                    const auto base = counter_base(impl, t, f.pk_text, name).value_or(0);
+                    if (v.as_int() != base) deltas[name] = v.as_int() - base;
+                    continue;
+                }
+                vals[name] = to_json(v);
+                clocks[name] = h;
+            }
+            // Columns past the 62nd share one mask bit: send them all.
+            if (!f.inserted && f.col_hlc.count(62))
+                for (std::size_t c = 63; c < t.columns.size(); ++c) {
+                    vals[t.columns[c]] = to_json(current.rows[0][c]);
+                    clocks[t.columns[c]] = f.col_hlc[62];
+                }
+            if (!deltas.empty()) ch["deltas"] = deltas;
+            ch["vals"] = vals;
+            ch["clocks"] = clocks;
+        }
+        changes.push_back(std::move(ch));
+    }
+    return changes;
 }
 }  // namespace
 
@@ -271,159 +478,80 @@ SyncReport SyncClient::push() {
     SyncReport rep;
     TableIndex index(impl);
     for (;;) {
-        // 1. The batch: the one in flight (its response was lost), or the next one.
-        std::int64_t seq = 0, upto = 0;
+        // 1. The batch: the one in flight, exactly as it was sent (its answer was lost), or the
+        //    next one, recorded before it is sent.
+        json batch;
         if (auto inflight = impl.meta("push_inflight")) {
-            auto j = json::parse(*inflight);
-            seq = j.at("seq");
-            upto = j.at("upto");
+            batch = json::parse(*inflight);
         } else {
-            auto last = impl.query("SELECT seq FROM ferry_changes ORDER BY seq LIMIT 1 OFFSET ?",
-                                   {static_cast<std::int64_t>(m_options.push_batch - 1)});
             auto any = impl.query("SELECT max(seq) FROM ferry_changes", {});
             if (any.rows[0][0].is_null()) break;
-            upto = last.rows.empty() ? any.rows[0][0].as_int() : last.rows[0][0].as_int();
-            seq = std::stoll(impl.meta("push_seq").value_or("0")) + 1;
-            impl.transaction([&] { impl.set_meta("push_inflight", json{{"seq", seq}, {"upto", upto}}.dump()); });
-        }
-
-        // 2. Fold the log per row.
-        struct Folded {
-            const CapturedTable* table = nullptr;
-            json pk;
-            std::string pk_text;
-            bool inserted = false;
-            int last_op = 0;
-            std::int64_t hlc = 0;
-            std::map<std::size_t, std::int64_t> col_hlc;
-        };
-        std::vector<Folded> rows;
-        std::map<std::pair<std::int64_t, std::string>, std::size_t> slot;
-        for (const auto& r : impl.query("SELECT tbl, pk, op, mask, hlc FROM ferry_changes WHERE seq <= ? ORDER BY seq", {upto}).rows) {
-            auto t = index.by_id.find(r[0].as_int());
-            if (t == index.by_id.end()) continue;  // a table no longer synced
-            auto key = std::make_pair(r[0].as_int(), r[1].as_text());
-            auto [pos, fresh] = slot.emplace(key, rows.size());
-            if (fresh) {
-                Folded f;
-                f.table = t->second;
-                f.pk = json::parse(r[1].as_text());
-                f.pk_text = r[1].as_text();
-                rows.push_back(std::move(f));
+            auto last = impl.query("SELECT seq FROM ferry_changes ORDER BY seq LIMIT 1 OFFSET ?",
+                                   {static_cast<std::int64_t>(m_options.push_batch - 1)});
+            const std::int64_t upto = last.rows.empty() ? any.rows[0][0].as_int() : last.rows[0][0].as_int();
+            json changes = fold_changes(impl, index, upto);
+            if (changes.empty()) {  // e.g. rows created and deleted again offline
+                impl.transaction([&] { impl.execute("DELETE FROM ferry_changes WHERE seq <= ?", {upto}); });
+                continue;
             }
-            Folded& f = rows[pos->second];
-            const int op = static_cast<int>(r[2].as_int());
-            const std::int64_t h = r[4].as_int();
-            f.hlc = std::max(f.hlc, h);
-            f.last_op = op;
-            if (op == 1) {
-                f.inserted = true;
-                for (std::size_t i = 0; i < f.table->columns.size(); ++i) f.col_hlc[i] = h;
-            } else if (op == 2) {
-                const std::int64_t mask = r[3].as_int();
-                for (std::size_t i = 0; i < f.table->columns.size(); ++i)
-                    if (mask & detail::column_bit(i)) f.col_hlc[i] = h;
-            } else {
-                f.inserted = false;
-                f.col_hlc.clear();
-            }
+            const std::int64_t seq = std::stoll(impl.meta("push_seq").value_or("0")) + 1;
+            batch = {{"seq", seq}, {"upto", upto}, {"changes", std::move(changes)}};
+            impl.transaction([&] { impl.set_meta("push_inflight", batch.dump()); });
         }
+        const std::int64_t seq = batch.at("seq");
+        const std::int64_t upto = batch.at("upto");
+        const json& changes = batch.at("changes");
 
-        json changes = json::array();
-        std::vector<std::size_t> sent;  // index into rows of each change sent
-        for (std::size_t i = 0; i < rows.size(); ++i) {
-            Folded& f = rows[i];
-            const CapturedTable& t = *f.table;
-            auto current = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), key_values(t, f.pk));
-            json ch = {{"t", t.name}, {"pk", f.pk}, {"hlc", f.hlc}};
-            if (current.rows.empty()) {
-                if (f.last_op != 3) continue;  // deleted by a later write or by the server: nothing to say
-                ch["op"] = 3;
-            } else {
-                if (f.last_op == 3) {  // deleted, then created again by a write after this batch
-                    f.inserted = true;
-                    for (std::size_t c = 0; c < t.columns.size(); ++c) f.col_hlc[c] = f.hlc;
-                }
-                ch["op"] = f.inserted ? 1 : 2;
-                json vals = json::object(), clocks = json::object(), deltas = json::object();
-                for (const auto& [col, h] : f.col_hlc) {
-                    const auto& name = t.columns[col];
-                    const Value& v = current.rows[0][current.column_index(name)];
-                    if (!f.inserted && t.is_counter(name) && v.type() == Value::Type::integer) {
-                        const auto base = counter_base(impl, t, f.pk_text, name).value_or(0);
-                        if (v.as_int() != base) deltas[name] = v.as_int() - base;
-                        continue;
-                    }
-                    vals[name] = to_json(v);
-                    clocks[name] = h;
-                }
-                if (!deltas.empty()) ch["deltas"] = deltas;
-                // Columns past the 62nd share one mask bit: send them all.
-                if (!f.inserted && f.col_hlc.count(62))
-                    for (std::size_t c = 63; c < t.columns.size(); ++c) {
-                        vals[t.columns[c]] = to_json(current.rows[0][c]);
-                        clocks[t.columns[c]] = f.col_hlc[62];
-                    }
-                ch["vals"] = vals;
-                ch["clocks"] = clocks;
-            }
-            changes.push_back(std::move(ch));
-            sent.push_back(i);
-        }
+        // 2. Send. A failure here leaves push_inflight set: the next push sends this batch again.
+        json request = {{"app", impl.app}, {"site", impl.site_id}, {"seq", seq}, {"changes", changes}};
+        json response = parse_response(m_transport.call("push", request.dump()), "push");
+        if (response.value("seq", std::int64_t(0)) != seq)
+            throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server answered another push batch");
+        const json results = response.value("results", json());
+        if (!results.is_array() || results.size() != changes.size())
+            throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's push results do not match the batch");
+        if (response.contains("server_hlc") && response["server_hlc"].is_number_integer())
+            impl.clock.observe(response["server_hlc"].get<std::int64_t>());
 
-        // 3. Send. A failure here leaves push_inflight set: the next push sends this batch again.
-        json results = json::array();
-        json response;
-        if (!changes.empty()) {
-            json request = {{"app", impl.app}, {"site", impl.site_id}, {"seq", seq}, {"changes", changes}};
-            response = parse_response(m_transport.call("push", request.dump()), "push");
-            if (response.value("seq", std::int64_t(0)) != seq)
-                throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server answered another push batch");
-            results = response.value("results", json());
-            if (!results.is_null() && (!results.is_array() || results.size() != changes.size()))
-                throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's push results do not match the batch");
-            if (response.contains("server_hlc") && response["server_hlc"].is_number_integer())
-                impl.clock.observe(response["server_hlc"].get<std::int64_t>());
-        }
-
-        // 4. Acknowledge: clear the covered log, keep rejections, restore refused rows.
+        // 3. Acknowledge: clear the covered log, keep rejections, take the server's rows.
         remote_transaction(impl, [&] {
             impl.execute("DELETE FROM ferry_changes WHERE seq <= ?", {upto});
-            const PendingMap pending = load_pending(impl);
+            PendingMap pending = load_pending(impl);
+            std::vector<RemoteRow> rows;
             for (std::size_t i = 0; i < changes.size(); ++i) {
                 rep.pushed++;
-                const json& res = results.is_array() ? results[i] : json();
+                const json& ch = changes[i];
+                const json& res = results[i];
+                auto t = index.by_name.find(ch.at("t").get<std::string>());
+                if (t == index.by_name.end()) continue;
                 const std::string status = res.is_object() ? res.value("status", std::string("applied")) : "applied";
-                const CapturedTable& t = *rows[sent[i]].table;
+                const std::string key = ch["pk"].dump();
+                // Counter bases move by what this batch sent, accepted or not: an accepted delta
+                // is in the server's total, a refused one is dropped.
+                if (ch.contains("deltas"))
+                    for (auto d = ch["deltas"].begin(); d != ch["deltas"].end(); ++d)
+                        set_counter_base(impl, *t->second, key, d.key(),
+                                         counter_base(impl, *t->second, key, d.key()).value_or(0) + d.value().get<std::int64_t>());
+                if (ch["op"] == 1 && ch.contains("vals"))
+                    for (const auto& c : t->second->counters)
+                        if (ch["vals"].contains(c) && ch["vals"][c].is_number_integer())
+                            set_counter_base(impl, *t->second, key, c, ch["vals"][c].get<std::int64_t>());
                 if (status == "applied") {
                     rep.applied++;
-                    // The server now holds what was pushed: it becomes the counters' base.
-                    const std::string key = changes[i]["pk"].dump();
-                    if (changes[i].contains("deltas"))
-                        for (auto d = changes[i]["deltas"].begin(); d != changes[i]["deltas"].end(); ++d)
-                            set_counter_base(impl, t, key,  d.key(),
-                                             counter_base(impl, t, key, d.key()).value_or(0) + d.value().get<std::int64_t>());
-                    if (changes[i]["op"] == 1 && changes[i].contains("vals"))
-                        for (const auto& c : t.counters)
-                            if (changes[i]["vals"].contains(c) && changes[i]["vals"][c].is_number_integer())
-                                set_counter_base(impl, t, key, c, changes[i]["vals"][c].get<std::int64_t>());
-                    continue;
-                }
-                if (status == "rejected") {
+                } else if (status == "rejected") {
                     rep.rejected++;
                     impl.execute(
                         "INSERT INTO ferry_rejected(tbl, pk, op, code, reason, row_values, hlc, rejected_at) "
                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        {t.name, changes[i]["pk"].dump(), op_name(changes[i]["op"].get<int>()),
-                         res.value("code", std::string("rejected")), res.value("reason", std::string()),
-                         changes[i].contains("vals") ? Value(changes[i]["vals"].dump()) : Value(),
-                         changes[i]["hlc"].get<std::int64_t>(), Store::now_timestamp()});
+                        {t->first, key, op_name(ch["op"].get<int>()), res.value("code", std::string("rejected")),
+                         res.value("reason", std::string()), ch.contains("vals") ? Value(ch["vals"].dump()) : Value(),
+                         ch["hlc"].get<std::int64_t>(), Store::now_timestamp()});
                 } else {
                     rep.superseded++;
                 }
-                if (res.contains("row"))
-                    apply_remote_row(impl, t, changes[i]["pk"], res["row"], pending, CounterMode::discard_local);
+                if (res.is_object() && res.contains("row")) rows.push_back(RemoteRow{t->second, ch["pk"], res["row"]});
             }
+            apply_remote_rows(impl, rows, pending);
             impl.set_meta("push_seq", std::to_string(seq));
             impl.execute("DELETE FROM ferry_meta WHERE key = 'push_inflight'", {});
             impl.save_clock();
@@ -447,19 +575,20 @@ SyncReport SyncClient::pull() {
             throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's pull response lacks rows or cursor");
         if (response.contains("server_hlc") && response["server_hlc"].is_number_integer())
             impl.clock.observe(response["server_hlc"].get<std::int64_t>());
-        const json& rows = response["rows"];
+        std::vector<RemoteRow> rows;
+        for (const auto& r : response["rows"]) {
+            auto t = index.by_name.find(r.value("t", std::string()));
+            if (t == index.by_name.end()) continue;  // a table this device does not sync
+            rows.push_back(RemoteRow{t->second, r.at("pk"), r.value("row", json())});
+        }
         remote_transaction(impl, [&] {
-            const PendingMap pending = load_pending(impl);
-            for (const auto& r : rows) {
-                auto t = index.by_name.find(r.value("t", std::string()));
-                if (t == index.by_name.end()) continue;  // a table this device does not sync
-                apply_remote_row(impl, *t->second, r.at("pk"), r.value("row", json()), pending);
-            }
+            PendingMap pending = load_pending(impl);
+            apply_remote_rows(impl, rows, pending);
             impl.set_meta("pull_cursor", response["cursor"].get<std::string>());
             impl.set_meta("last_sync_at", Store::now_timestamp());
             impl.save_clock();
         });
-        rep.pulled += static_cast<std::int64_t>(rows.size());
+        rep.pulled += static_cast<std::int64_t>(response["rows"].size());
         rep.cursor = response["cursor"].get<std::string>();
         const bool more = response.value("more", false);
         report(m_options, "pull", rep.pulled, more ? 1 : 0);

@@ -87,7 +87,6 @@ std::string iso_from_hlc(std::int64_t h) {
 struct MergeSql {
     std::vector<std::string> upsert;  // in order
     std::vector<std::string> remove;
-    std::string current_rows;         // ord, device row of the current server row
 };
 
 MergeSql merge_sql(const PgTable& t, const std::vector<std::string>& counters) {
@@ -166,16 +165,37 @@ MergeSql merge_sql(const PgTable& t, const std::vector<std::string>& counters) {
         "deleted_hlc = greatest(r.deleted_hlc, EXCLUDED.deleted_hlc)");
     m.remove.push_back("UPDATE ferry_stage s SET status = 'applied' WHERE " + mine + " AND s.status IS NULL AND s.op = 3");
 
-    m.current_rows = "SELECT s.ord, (" + device_row_expr(t, "t") + ")::text FROM ferry_stage s JOIN " + T + " t ON " +
-                     key_match_expr(t, "t", "s.pk") + " WHERE " + mine;
     return m;
 }
 
+/// For a change refused for a bad value: the first column whose value does not convert, so the
+/// reason can name it (the set-based statement only knows the value).
+std::string bad_column(pqxx::work& tx, const PgTable& t, int ord) {
+    for (const auto& c : t.columns) {
+        if (!c.synced) continue;
+        tx.exec("SAVEPOINT ferry_probe");
+        try {
+            tx.exec_params("SELECT " + from_device_expr(c, "s.vals -> " + pg_literal(c.name)) +
+                               " FROM ferry_stage s WHERE s.ord = $1 AND s.vals ? " + pg_literal(c.name),
+                           ord);
+            tx.exec("RELEASE SAVEPOINT ferry_probe");
+        } catch (const pqxx::sql_error&) {
+            tx.exec("ROLLBACK TO SAVEPOINT ferry_probe");
+            tx.exec("RELEASE SAVEPOINT ferry_probe");
+            return c.name;
+        }
+    }
+    return {};
+}
+
 /// Runs `statements` for `ords` in a savepoint; on failure retries each ord alone and marks the
-/// ones that fail as rejected.
-void run_with_fallback(pqxx::work& tx, const std::vector<std::string>& statements, const std::vector<int>& ords,
-                       const std::string& site) {
-    if (ords.empty()) return;
+/// ones that fail as rejected. With `defer`, changes failing on a unique key or a missing parent
+/// are not rejected but returned: a delete later in the batch may free the key, and a parent
+/// deferred that way may then exist.
+std::vector<int> run_with_fallback(pqxx::work& tx, const PgTable& t, const std::vector<std::string>& statements,
+                                   const std::vector<int>& ords, const std::string& site, bool defer) {
+    std::vector<int> deferred;
+    if (ords.empty()) return deferred;
     // Plain savepoints: a failed statement is rolled back to the savepoint and the transaction
     // goes on with the next change.
     auto run = [&](const std::vector<int>& subset) {
@@ -196,7 +216,7 @@ void run_with_fallback(pqxx::work& tx, const std::vector<std::string>& statement
     };
     try {
         run(ords);
-        return;
+        return deferred;
     } catch (const pqxx::sql_error&) {
         // Fall through: find the change(s) responsible.
     }
@@ -204,11 +224,20 @@ void run_with_fallback(pqxx::work& tx, const std::vector<std::string>& statement
         try {
             run({ord});
         } catch (const pqxx::sql_error& e) {
+            if (defer && (e.sqlstate() == "23505" || e.sqlstate() == "23503")) {
+                deferred.push_back(ord);
+                continue;
+            }
             auto r = rejection_for(e);
+            if (r.code == "invalid_argument") {
+                const auto column = bad_column(tx, t, ord);
+                if (!column.empty()) r.reason = t.name + "." + column + ": " + r.reason;
+            }
             tx.exec_params("UPDATE ferry_stage SET status = 'rejected', code = $2, reason = $3 WHERE ord = $1", ord,
                            r.code, r.reason);
         }
     }
+    return deferred;
 }
 }  // namespace
 
@@ -220,6 +249,39 @@ const std::vector<PgTable>& SyncServer::tables(pqxx::transaction_base& tx) {
         m_tables_loaded = true;
     }
     return m_tables;
+}
+
+std::map<std::pair<std::string, std::string>, json> SyncServer::current_rows(pqxx::transaction_base& tx,
+                                                                            const std::map<std::string, json>& keys) {
+    std::map<std::pair<std::string, std::string>, json> out;
+    for (const auto& [name, list] : keys) {
+        const PgTable* t = find_table(tx, name);
+        if (!t) continue;
+        auto rows = tx.exec_params("SELECT p.k::text, (" + device_row_expr(*t, "t") +
+                                       ")::text FROM jsonb_array_elements($1::jsonb) p(k) JOIN " + pg_ident(name) +
+                                       " t ON " + key_match_expr(*t, "t", "p.k"),
+                                   list.dump());
+        for (const auto& r : rows) out[{name, json::parse(r[0].c_str()).dump()}] = json::parse(r[1].c_str());
+    }
+    return out;
+}
+
+void SyncServer::attach_current_rows(pqxx::transaction_base& tx, const json& changes, json& results) {
+    std::map<std::string, json> keys;
+    for (const auto& ch : changes)
+        if (ch.is_object() && ch.contains("t") && ch["t"].is_string() && ch.contains("pk") && ch["pk"].is_array() &&
+            find_table(tx, ch["t"].get<std::string>()) &&
+            ch["pk"].size() == find_table(tx, ch["t"].get<std::string>())->pk.size())
+            keys[ch["t"].get<std::string>()].push_back(ch["pk"]);
+    const auto rows = current_rows(tx, keys);
+    for (std::size_t i = 0; i < changes.size() && i < results.size(); ++i) {
+        const json& ch = changes[i];
+        if (!ch.is_object() || !ch.contains("t") || !ch["t"].is_string() || !ch.contains("pk") ||
+            !keys.count(ch["t"].get<std::string>()))
+            continue;
+        auto it = rows.find({ch["t"].get<std::string>(), ch["pk"].dump()});
+        results[i]["row"] = it == rows.end() ? json() : it->second;
+    }
 }
 
 const PgTable* SyncServer::find_table(pqxx::transaction_base& tx, const std::string& name) {
@@ -255,7 +317,13 @@ json SyncServer::push(pqxx::connection& c, const json& req) {
     if (seq <= last_seq) {
         // A retry of a batch already applied (its response was lost): answer as before, apply nothing.
         json out = {{"seq", seq}, {"duplicate", true}, {"server_hlc", nullptr}};
-        out["results"] = (seq == last_seq && !ledger[0][1].is_null()) ? json::parse(ledger[0][1].c_str()) : json();
+        json stored = (seq == last_seq && !ledger[0][1].is_null()) ? json::parse(ledger[0][1].c_str()) : json();
+        if (!stored.is_array() || stored.size() != changes.size())
+            stored = json::array();  // an older batch: its statuses are gone, the rows tell the truth
+        if (stored.empty())
+            for (std::size_t i = 0; i < changes.size(); ++i) stored.push_back({{"status", "applied"}});
+        attach_current_rows(tx, changes, stored);
+        out["results"] = stored;
         tx.commit();
         return out;
     }
@@ -375,10 +443,16 @@ json SyncServer::push(pqxx::connection& c, const json& req) {
             sql.emplace(t.name, merge_sql(t, rule ? rule->counters : std::vector<std::string>{}));
         }
         // Parents before children for inserts and updates; children before parents for deletes.
+        // An upsert that clashes on a unique key (or misses a parent) is tried again after the
+        // deletes, which may free the key (a row replaced by another with the same email in one
+        // local transaction), parents first.
+        std::map<std::string, std::vector<int>> retry;
         for (const auto& t : tables(tx))
-            if (upserts.count(t.name)) run_with_fallback(tx, sql[t.name].upsert, upserts[t.name], site);
+            if (upserts.count(t.name)) retry[t.name] = run_with_fallback(tx, t, sql[t.name].upsert, upserts[t.name], site, true);
         for (auto it = tables(tx).rbegin(); it != tables(tx).rend(); ++it)
-            if (deletes.count(it->name)) run_with_fallback(tx, sql[it->name].remove, deletes[it->name], site);
+            if (deletes.count(it->name)) run_with_fallback(tx, *it, sql[it->name].remove, deletes[it->name], site, false);
+        for (const auto& t : tables(tx))
+            if (!retry[t.name].empty()) run_with_fallback(tx, t, sql[t.name].upsert, retry[t.name], site, false);
 
         for (const auto& r : tx.exec("SELECT ord, status, code, reason FROM ferry_stage")) {
             const int ord = r[0].as<int>();
@@ -386,24 +460,15 @@ json SyncServer::push(pqxx::connection& c, const json& req) {
             if (!r[2].is_null()) results[ord]["code"] = r[2].c_str();
             if (!r[3].is_null()) results[ord]["reason"] = r[3].c_str();
         }
-        // Every change not applied carries the server's current row (null: no such row), so the
-        // device can bring its copy back to the server's state.
-        std::map<std::string, std::vector<int>> not_applied;
-        for (const auto& s : staged) {
-            const int ord = s["ord"];
-            if (results[ord]["status"] != "applied") {
-                results[ord]["row"] = nullptr;
-                not_applied[s["tbl"].get<std::string>()].push_back(ord);
-            }
-        }
-        for (auto& [name, ords] : not_applied)
-            for (const auto& r : tx.exec_params(sql[name].current_rows, ord_array(ords)))
-                results[r[0].as<int>()]["row"] = json::parse(r[1].c_str());
     }
 
+    // Statuses are the ledger's record; rows are read fresh for every answer (a retry included),
+    // so the device always ends at the server's current state of every row it pushed.
+    json statuses = results;
     json results_json = results;
+    attach_current_rows(tx, changes, results_json);
     tx.exec_params("UPDATE ferry.sites SET last_seq = $2, last_results = $3::jsonb, last_seen = now() WHERE site = $1",
-                   site, seq, results_json.dump());
+                   site, seq, statuses.dump());
     const auto server_hlc = tx.exec("SELECT ferry.now_hlc()")[0][0].as<std::int64_t>();
     tx.commit();
     return {{"seq", seq}, {"duplicate", false}, {"results", results_json}, {"server_hlc", server_hlc}};
@@ -446,16 +511,7 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
         }
         out["cursor"] = std::string(r[0].c_str()) + ":" + r[1].c_str();
     }
-    std::map<std::pair<std::string, std::string>, json> current;
-    for (auto& [name, keys] : keys_by_table) {
-        const PgTable* t = find_table(tx, name);
-        if (!t) continue;  // a table no longer synced
-        auto rows = tx.exec_params("SELECT p.k::text, (" + device_row_expr(*t, "t") +
-                                       ")::text FROM jsonb_array_elements($1::jsonb) p(k) JOIN " + pg_ident(name) +
-                                       " t ON " + key_match_expr(*t, "t", "p.k"),
-                                   keys.dump());
-        for (const auto& r : rows) current[{name, json::parse(r[0].c_str()).dump()}] = json::parse(r[1].c_str());
-    }
+    const auto current = current_rows(tx, keys_by_table);
     for (const auto& [name, pk] : order) {
         if (!find_table(tx, name)) continue;
         auto pk_json = json::parse(pk);

@@ -29,6 +29,11 @@ public:
 
 private:
     const std::vector<PgTable>& tables(pqxx::transaction_base& tx);
+    /// The current rows, in device form, of the given keys per table; absent keys are missing.
+    std::map<std::pair<std::string, std::string>, nlohmann::json> current_rows(
+        pqxx::transaction_base& tx, const std::map<std::string, nlohmann::json>& keys);
+    /// Sets results[i]["row"] to the current row of changes[i] (null when it does not exist).
+    void attach_current_rows(pqxx::transaction_base& tx, const nlohmann::json& changes, nlohmann::json& results);
     const PgTable* find_table(pqxx::transaction_base& tx, const std::string& name);
 
     std::string m_app;

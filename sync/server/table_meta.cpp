@@ -17,6 +17,7 @@ PgKind kind_of(const std::string& type, char typcategory) {
     if (type == "date") return PgKind::date;
     if (type == "json" || type == "jsonb") return PgKind::json;
     if (type == "bytea") return PgKind::bytea;
+    if (type == "inet") return PgKind::inet;
     return PgKind::text;
 }
 }  // namespace
@@ -107,6 +108,10 @@ std::string to_device_expr(const PgColumn& c, const std::string& v) {
     case PgKind::bytea:
         return "(CASE WHEN " + v + " IS NOT NULL THEN jsonb_build_object('b64', translate(encode(" + v +
                ", 'base64'), E'\\n', '')) END)";
+    case PgKind::inet:
+        // inet::text always shows the mask ("10.0.0.1/32"); a single host travels as written.
+        return "(CASE WHEN masklen(" + v + ") = (CASE family(" + v + ") WHEN 4 THEN 32 ELSE 128 END) THEN host(" + v +
+               ") ELSE " + v + "::text END)";
     case PgKind::text: return v + "::text";
     }
     return v;
@@ -119,6 +124,7 @@ std::string from_device_expr(const PgColumn& c, const std::string& j) {
     case PgKind::real:
     case PgKind::numeric:
     case PgKind::date:
+    case PgKind::inet:
     case PgKind::text: return text + "::" + c.type;
     case PgKind::boolean: return "(" + text + "::integer <> 0)";
     case PgKind::timestamp: return "(" + text + "::timestamptz AT TIME ZONE 'UTC')";

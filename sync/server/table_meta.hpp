@@ -9,7 +9,7 @@
 
 namespace ferry::detail {
 
-enum class PgKind { integer, real, numeric, boolean, text, timestamp, timestamptz, date, json, array, bytea };
+enum class PgKind { integer, real, numeric, boolean, text, inet, timestamp, timestamptz, date, json, array, bytea };
 
 struct PgColumn {
     std::string name;
