@@ -283,10 +283,13 @@ const std::map<std::string, std::vector<std::string>> k_hot = {
 std::string describe(const Value& v) { return v.is_null() ? "NULL" : v.to_string(); }
 
 /// What the round remembers to explain rejected writes: which rows were ever given each unique
-/// value, and which rows (users, containers: the tables with unique values) each device removed.
+/// value, which rows (users, containers: the tables with unique values) each device removed and
+/// when, and when each device last gave a row a unique value (a write counter orders them).
 struct Ledger {
     std::map<std::string, std::set<std::string>> holders;  // "email=..." / "container_id=..." -> row ids
-    std::map<std::string, std::set<std::string>> removed;  // device -> ids it deleted (cascades included)
+    std::map<std::string, std::map<std::string, int>> removed;  // device -> id it deleted -> when
+    std::map<std::string, std::map<std::string, int>> gave;     // device -> id it gave a unique value -> when
+    int clock = 0;
     void wrote(const std::string& column, const Value& v, const std::string& row) {
         if (!v.is_null()) holders[column + "=" + v.as_text()].insert(row);
     }
@@ -414,11 +417,15 @@ std::string random_write(Rng& rng, Writer& w, Ledger& ledger) {
             for (const char* t : {"users", "containers"})
                 for (const auto& id : w.ids(t)) before.insert(id);
         w.run(stmts);
-        for (const auto& [c, v, row] : unique_values) ledger.wrote(c, v, row);
+        const int now = ++ledger.clock;
+        for (const auto& [c, v, row] : unique_values) {
+            ledger.wrote(c, v, row);
+            if (!w.is_web()) ledger.gave[w.name()][row] = now;
+        }
         if (!w.is_web()) {
             for (const char* t : {"users", "containers"})
                 for (const auto& id : w.ids(t)) before.erase(id);
-            ledger.removed[w.name()].insert(before.begin(), before.end());
+            for (const auto& id : before) ledger.removed[w.name()].emplace(id, now);
         }
         return what;
     } catch (const std::exception& e) {
@@ -739,11 +746,18 @@ void run_round(std::uint64_t seed, int ops, RoundResult& out) {
                     if (col == "container_id" && w.table != "containers") continue;
                     auto it = ledger.holders.find(col + "=" + vals[col].get<std::string>());
                     if (it == ledger.holders.end()) continue;
-                    for (const auto& holder : it->second)
-                        explained = explained || (holder != row && !ledger.removed[r.name].count(holder));
+                    // A holder explains the clash unless this device removed it before it wrote
+                    // the refused value (then the refusal would be a bug of merge order).
+                    const auto& removed = ledger.removed[r.name];
+                    const int gave = ledger.gave[r.name].count(row) ? ledger.gave[r.name].at(row) : 0;
+                    for (const auto& holder : it->second) {
+                        auto gone = removed.find(holder);
+                        explained = explained || (holder != row && (gone == removed.end() || gone->second > gave));
+                    }
                 }
                 if (!explained)
-                    failures.push_back(what + ": no other row kept this value; only rows this device removed held it");
+                    failures.push_back(what + ": no other row kept this value; only rows this device had removed "
+                                              "before writing it held it");
             } else {
                 bool gone = false;
                 for (const std::string col : {"user_id", "container_id"}) {
