@@ -454,6 +454,10 @@ json SyncServer::push(pqxx::connection& c, const json& req) {
         for (const auto& t : tables(tx))
             if (!retry[t.name].empty()) run_with_fallback(tx, t, sql[t.name].upsert, retry[t.name], site, false);
 
+        // Entries of this transaction for the rows pushed: the answer carries their final rows.
+        tx.exec_params("UPDATE ferry.changes c SET origin = $1 FROM ferry_stage s WHERE c.xid = pg_current_xact_id() "
+                       "AND c.tbl = s.tbl AND c.pk = s.pk",
+                       site);
         for (const auto& r : tx.exec("SELECT ord, status, code, reason FROM ferry_stage")) {
             const int ord = r[0].as<int>();
             results[ord] = {{"status", r[1].is_null() ? "applied" : r[1].c_str()}};
@@ -494,22 +498,23 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
         "bound AS (SELECT coalesce((SELECT min(x) FROM snap, pg_snapshot_xip(snap.s) x WHERE x::xid NOT IN ("
         "  SELECT backend_xid FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
         "  AND datname IS DISTINCT FROM current_database())), (SELECT pg_snapshot_xmax(s) FROM snap)) AS b) "
-        "SELECT c.xid::text, c.id, c.tbl, c.pk::text FROM ferry.changes c, bound "
+        "SELECT c.xid::text, c.id, c.tbl, c.pk::text, c.origin IS NOT DISTINCT FROM $4 FROM ferry.changes c, bound "
         "WHERE (c.xid, c.id) > ($1::text::xid8, $2::bigint) AND c.xid < bound.b "
         "ORDER BY c.xid, c.id LIMIT $3",
-        m[1].str(), std::stoll(m[2].str()), limit);
+        m[1].str(), std::stoll(m[2].str()), limit, site);
 
     json out = {{"rows", json::array()}, {"cursor", cursor}, {"more", page.size() == static_cast<std::size_t>(limit)}};
     std::vector<std::pair<std::string, std::string>> order;  // (table, pk) by first appearance
     std::map<std::string, json> keys_by_table;
     std::map<std::pair<std::string, std::string>, bool> seen;
     for (const auto& r : page) {
+        out["cursor"] = std::string(r[0].c_str()) + ":" + r[1].c_str();
+        if (r[4].as<bool>()) continue;  // this device's own push: it has the row already
         std::pair<std::string, std::string> key{r[2].c_str(), r[3].c_str()};
         if (seen.emplace(key, true).second) {
             order.push_back(key);
             keys_by_table[key.first].push_back(json::parse(key.second));
         }
-        out["cursor"] = std::string(r[0].c_str()) + ":" + r[1].c_str();
     }
     const auto current = current_rows(tx, keys_by_table);
     for (const auto& [name, pk] : order) {

@@ -403,3 +403,23 @@ TEST_CASE("a long offline device pushes and catches up in batches, reporting pro
     REQUIRE(text(b.store(), "SELECT count(*) FROM chat_messages") == "250");
     REQUIRE(db.scalar("SELECT count(*) FROM chat_messages") == "250");
 }
+
+TEST_CASE("rows written while a batch is in flight are pushed even after the log was emptied", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december"), b(db, "december");
+    seed_container(a.store());
+    a.sync();
+    b.sync();
+    a.store().execute("UPDATE containers SET name = 'lost answer' WHERE id = ?", {k_container});
+    LosingTransport losing(a.transport());
+    REQUIRE_THROWS(ferry::SyncClient(a.store(), losing).push());  // batch 2 in flight
+    b.store().execute("DELETE FROM containers WHERE id = ?", {k_container});
+    b.sync();
+    ferry::SyncClient(a.store(), a.transport()).pull();  // the tombstone clears a's log entirely
+    const auto fresh = Store::new_id();
+    a.store().execute("INSERT INTO users(id, email) VALUES (?, 'late@example.com')", {fresh});
+    a.sync();  // batch 2 again (superseded: the row is gone), then the new user
+    REQUIRE(db.scalar("SELECT count(*) FROM users WHERE email = 'late@example.com'") == "1");
+    REQUIRE(a.store().status().pending_changes == 0);
+}

@@ -27,8 +27,10 @@ CREATE TABLE IF NOT EXISTS ferry_tables (
 -- The local change log, written by the capture triggers. Lean on purpose: the key, which columns
 -- changed and the clock; values are read from the row itself when the change is pushed.
 -- op: 1 insert, 2 update, 3 delete. mask: changed columns (-1: all). pk: JSON array of key values.
+-- AUTOINCREMENT: a sequence number is never reused, even after the log was emptied, because a
+-- push batch in flight is acknowledged by "every entry up to seq N".
 CREATE TABLE IF NOT EXISTS ferry_changes (
-    seq  INTEGER PRIMARY KEY,
+    seq  INTEGER PRIMARY KEY AUTOINCREMENT,
     tbl  INTEGER NOT NULL,
     pk   TEXT NOT NULL,
     op   INTEGER NOT NULL,
