@@ -135,6 +135,14 @@ int main(int argc, char** argv) {
                             "libpq connection string or URL (default: $DATABASE_URL, then the PG* variables); "
                             "put the password in ~/.pgpass or PGPASSWORD, not here");
 
+    int inactive_days = 30;
+    auto* server_trim = server->add_subcommand(
+        "trim", "Delete change-log entries every active device has pulled (devices idle longer resync)");
+    server_trim->add_option("--inactive-days", inactive_days,
+                            "Devices not seen for this many days no longer hold the log back (default 30)")
+        ->check(CLI::Range(1, 36500));
+    server_trim->add_option("--database-url", url, "libpq connection string or URL (default: $DATABASE_URL)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -204,6 +212,10 @@ int main(int argc, char** argv) {
             }
         } else if (*apps) {
             for (const auto& a : ferry::Store::available_apps()) std::cout << a << "\n";
+        } else if (*server_trim) {
+            auto r = ferry::server::trim_changes(database_url(url), inactive_days);
+            std::cout << "deleted " << r.deleted << " change-log entries; horizon "
+                      << (r.horizon.empty() ? "(none)" : r.horizon) << "\n";
         } else if (*server_init) {
             auto r = ferry::server::install_app_schema(database_url(url), app_name);
             std::cerr << "ferry: app '" << app_name << "' cloud schema at version " << r.to_version;

@@ -24,4 +24,15 @@ InstallResult install_app_schema(const std::string& conninfo, const std::string&
 /// The recorded cloud schema version of `app` in the database (0 when not installed).
 int installed_version(const std::string& conninfo, const std::string& app);
 
+/// What trim_changes did.
+struct TrimResult {
+    std::int64_t deleted = 0;  ///< change-log entries removed
+    std::string horizon;       ///< the highest position trimmed so far ("" if never)
+};
+
+/// Deletes the change-log entries that every device seen in the last `inactive_days` days has
+/// pulled. A device inactive for longer gets "resync required" on its next pull and takes a
+/// fresh snapshot (it never misses a delete). Throws Error(connection), Error(invalid_argument).
+TrimResult trim_changes(const std::string& conninfo, int inactive_days = 30);
+
 }  // namespace ferry::server

@@ -562,14 +562,56 @@ SyncReport SyncClient::push() {
     return rep;
 }
 
+namespace {
+/// Ends a snapshot: synced rows the snapshot did not bring and that have no local writes were
+/// deleted on the server meanwhile; the pull goes on from the snapshot's cursor.
+void finish_snapshot(Store::Impl& impl, const TableIndex& index, const std::string& cursor) {
+    for (const auto& t : index.tables) {
+        std::string key = "json_array(";
+        for (std::size_t i = 0; i < t.pk_columns.size(); ++i) key += (i ? ", " : "") + quote_ident(t.pk_columns[i]);
+        key += ")";
+        impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + key +
+                         " NOT IN (SELECT pk FROM ferry_snapshot_seen WHERE tbl = ?1) AND " + key +
+                         " NOT IN (SELECT pk FROM ferry_changes WHERE tbl = ?1)",
+                     {t.id});
+    }
+    impl.execute("DELETE FROM ferry_snapshot_seen", {});
+    impl.execute("DELETE FROM ferry_meta WHERE key = 'snapshot'", {});
+    impl.set_meta("pull_cursor", cursor);
+}
+}  // namespace
+
 SyncReport SyncClient::pull() {
     auto& impl = m_store.impl();
     SyncReport rep;
     TableIndex index(impl);
     for (;;) {
         const std::string cursor = impl.meta("pull_cursor").value_or("");
+        std::optional<json> snapshot;
+        if (auto s = impl.meta("snapshot")) snapshot = json::parse(*s);
+        // A fresh store starts with a snapshot of the current data rather than the whole history.
+        if (!snapshot && cursor.empty()) {
+            impl.transaction([&] {
+                impl.execute("DELETE FROM ferry_snapshot_seen", {});
+                impl.set_meta("snapshot", "{}");
+            });
+            snapshot = json::object();
+        }
         json request = {{"app", impl.app}, {"site", impl.site_id}, {"cursor", cursor}, {"limit", m_options.pull_page}};
-        json response = parse_response(m_transport.call("pull", request.dump()), "pull");
+        if (snapshot) request["snapshot"] = *snapshot;
+        json response;
+        try {
+            response = parse_response(m_transport.call("pull", request.dump()), "pull");
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::resync_required || snapshot) throw;
+            // Fell behind the server's trimmed change log: take a fresh snapshot.
+            impl.transaction([&] {
+                impl.execute("DELETE FROM ferry_snapshot_seen", {});
+                impl.set_meta("snapshot", "{}");
+            });
+            report(m_options, "resync", 0, 1);
+            continue;
+        }
         if (!response.contains("rows") || !response["rows"].is_array() || !response.contains("cursor") ||
             !response["cursor"].is_string())
             throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's pull response lacks rows or cursor");
@@ -584,12 +626,22 @@ SyncReport SyncClient::pull() {
         remote_transaction(impl, [&] {
             PendingMap pending = load_pending(impl);
             apply_remote_rows(impl, rows, pending);
-            impl.set_meta("pull_cursor", response["cursor"].get<std::string>());
+            if (snapshot) {
+                for (const auto& r : rows)
+                    impl.execute("INSERT OR IGNORE INTO ferry_snapshot_seen(tbl, pk) VALUES (?, ?)", {r.table->id, r.pk.dump()});
+                const json next = response.value("snapshot", json());
+                if (next.is_object())
+                    impl.set_meta("snapshot", next.dump());
+                else
+                    finish_snapshot(impl, index, response["cursor"].get<std::string>());
+            } else {
+                impl.set_meta("pull_cursor", response["cursor"].get<std::string>());
+            }
             impl.set_meta("last_sync_at", Store::now_timestamp());
             impl.save_clock();
         });
         rep.pulled += static_cast<std::int64_t>(response["rows"].size());
-        rep.cursor = response["cursor"].get<std::string>();
+        rep.cursor = impl.meta("pull_cursor").value_or("");
         const bool more = response.value("more", false);
         report(m_options, "pull", rep.pulled, more ? 1 : 0);
         if (!more) break;

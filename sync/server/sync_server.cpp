@@ -22,6 +22,28 @@ constexpr int k_max_batch = 10000;
 constexpr int k_max_page = 10000;
 constexpr int k_max_lease = 10000;
 
+// Changes of transactions older than every transaction that may still write here: the bound is
+// the oldest in-progress xid of the snapshot, leaving out only those positively known to belong
+// to another database (they cannot write our change log); anything uncertain holds it back.
+constexpr const char* k_bound_cte =
+    "WITH snap AS (SELECT pg_current_snapshot() AS s), "
+    "bound AS (SELECT coalesce((SELECT min(x) FROM snap, pg_snapshot_xip(snap.s) x WHERE x::xid NOT IN ("
+    "  SELECT backend_xid FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
+    "  AND datname IS DISTINCT FROM current_database())), (SELECT pg_snapshot_xmax(s) FROM snap)) AS b) ";
+
+struct Position {
+    std::uint64_t xid = 0;
+    std::int64_t id = 0;
+    bool operator<(const Position& o) const { return std::tie(xid, id) < std::tie(o.xid, o.id); }
+};
+
+std::optional<Position> parse_position(const std::string& text) {
+    static const std::regex re("([0-9]{1,20}):([0-9]{1,20})");
+    std::smatch m;
+    if (!std::regex_match(text, m, re)) return std::nullopt;
+    return Position{std::stoull(m[1].str()), std::stoll(m[2].str())};
+}
+
 [[noreturn]] void bad_request(const std::string& what) {
     throw Error(ErrorDomain::ferry, ErrorCode::protocol, "bad request: " + what);
 }
@@ -481,27 +503,31 @@ json SyncServer::push(pqxx::connection& c, const json& req) {
 json SyncServer::pull(pqxx::connection& c, const json& req) {
     const std::string site = require_site(req);
     const auto limit = require_int(req, "limit", 1, k_max_page);
+    if (req.contains("snapshot")) return snapshot(c, site, limit, req["snapshot"]);
     std::string cursor = req.value("cursor", std::string());
     if (cursor.empty()) cursor = "0:0";
-    static const std::regex cursor_re("([0-9]{1,20}):([0-9]{1,20})");
-    std::smatch m;
-    if (!std::regex_match(cursor, m, cursor_re)) bad_request("'cursor' must be empty or XID:ID as returned by a pull");
+    const auto position = parse_position(cursor);
+    if (!position) bad_request("'cursor' must be empty or XID:ID as returned by a pull");
 
     pqxx::work tx(c);
-    // Only changes of transactions older than every transaction that may still write here are
-    // handed out, in (xid, id) order: a transaction that started earlier but commits later is
-    // still ahead of the cursor. The bound is the oldest in-progress xid of the snapshot, leaving
-    // out only those positively known to belong to another database (they cannot write our
-    // change log); anything uncertain holds the bound back, never forward.
+    auto horizon = tx.exec("SELECT value FROM ferry.meta WHERE key = 'trim_horizon'");
+    if (!horizon.empty() && req.value("cursor", std::string()) != "") {
+        const auto h = parse_position(horizon[0][0].c_str());
+        if (h && *position < *h)
+            throw Error(ErrorDomain::ferry, ErrorCode::resync_required,
+                        "this device last pulled at " + cursor + ", before the server trimmed its change log (up to " +
+                            horizon[0][0].c_str() +
+                            "): it needs a fresh snapshot, which the next sync takes by itself; local writes not "
+                            "yet pushed are kept");
+    }
+    // Handed out in (xid, id) order below the bound: a transaction that started earlier but
+    // commits later is still ahead of the cursor.
     auto page = tx.exec_params(
-        "WITH snap AS (SELECT pg_current_snapshot() AS s), "
-        "bound AS (SELECT coalesce((SELECT min(x) FROM snap, pg_snapshot_xip(snap.s) x WHERE x::xid NOT IN ("
-        "  SELECT backend_xid FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
-        "  AND datname IS DISTINCT FROM current_database())), (SELECT pg_snapshot_xmax(s) FROM snap)) AS b) "
-        "SELECT c.xid::text, c.id, c.tbl, c.pk::text, c.origin IS NOT DISTINCT FROM $4 FROM ferry.changes c, bound "
-        "WHERE (c.xid, c.id) > ($1::text::xid8, $2::bigint) AND c.xid < bound.b "
-        "ORDER BY c.xid, c.id LIMIT $3",
-        m[1].str(), std::stoll(m[2].str()), limit, site);
+        std::string(k_bound_cte) +
+            "SELECT c.xid::text, c.id, c.tbl, c.pk::text, c.origin IS NOT DISTINCT FROM $4 FROM ferry.changes c, bound "
+            "WHERE (c.xid, c.id) > ($1::text::xid8, $2::bigint) AND c.xid < bound.b "
+            "ORDER BY c.xid, c.id LIMIT $3",
+        std::to_string(position->xid), position->id, limit, site);
 
     json out = {{"rows", json::array()}, {"cursor", cursor}, {"more", page.size() == static_cast<std::size_t>(limit)}};
     std::vector<std::pair<std::string, std::string>> order;  // (table, pk) by first appearance
@@ -527,6 +553,64 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
         "INSERT INTO ferry.sites(site, pull_cursor) VALUES ($1, $2) "
         "ON CONFLICT (site) DO UPDATE SET pull_cursor = $2, last_seen = now()",
         site, out["cursor"].get<std::string>());
+    out["server_hlc"] = tx.exec("SELECT ferry.now_hlc()")[0][0].as<std::int64_t>();
+    tx.commit();
+    return out;
+}
+
+json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int64_t limit, const json& state) {
+    if (!state.is_object()) bad_request("'snapshot' must be an object as returned by the previous snapshot page");
+    pqxx::work tx(c);
+    const auto& all = tables(tx);
+    std::string cursor = state.value("cursor", std::string());
+    std::string table = state.value("table", std::string());
+    json after = state.value("after", json());
+    if (cursor.empty()) {
+        // The snapshot starts: everything logged below the bound is in the data it reads, so
+        // pulling continues from there afterwards (later changes are applied again: harmless).
+        auto r = tx.exec(std::string(k_bound_cte) +
+                         "SELECT c.xid::text || ':' || c.id FROM ferry.changes c, bound WHERE c.xid < bound.b "
+                         "ORDER BY c.xid DESC, c.id DESC LIMIT 1");
+        cursor = r.empty() ? "0:0" : r[0][0].c_str();
+        table = all.empty() ? "" : all.front().name;
+        after = json();
+    }
+    if (!parse_position(cursor)) bad_request("bad snapshot cursor");
+    auto it = std::find_if(all.begin(), all.end(), [&](const PgTable& t) { return t.name == table; });
+    if (it == all.end() && !all.empty()) bad_request("bad snapshot table '" + table + "'");
+
+    json out = {{"rows", json::array()}, {"cursor", cursor}};
+    if (it != all.end()) {
+        const PgTable& t = *it;
+        std::string order, tuple, from_after;
+        for (std::size_t i = 0; i < t.pk.size(); ++i) {
+            order += (i ? ", " : "") + std::string("t.") + pg_ident(t.pk[i]);
+            from_after += (i ? ", " : "") + from_device_expr(t.column(t.pk[i]), "($1::jsonb -> " + std::to_string(i) + ")");
+        }
+        const bool resume = after.is_array() && after.size() == t.pk.size();
+        const std::string select = "SELECT (" + device_key_expr(t, "t") + ")::text, (" + device_row_expr(t, "t") +
+                                   ")::text FROM " + pg_ident(t.name) + " t ";
+        auto rows = resume ? tx.exec_params(select + "WHERE (" + order + ") > (" + from_after + ") ORDER BY " + order +
+                                                " LIMIT $2",
+                                            after.dump(), limit)
+                           : tx.exec_params(select + "ORDER BY " + order + " LIMIT $1", limit);
+        json last;
+        for (const auto& r : rows) {
+            last = json::parse(r[0].c_str());
+            out["rows"].push_back({{"t", t.name}, {"pk", last}, {"row", json::parse(r[1].c_str())}});
+        }
+        if (rows.size() == static_cast<std::size_t>(limit))
+            out["snapshot"] = {{"cursor", cursor}, {"table", t.name}, {"after", last}};
+        else if (std::next(it) != all.end())
+            out["snapshot"] = {{"cursor", cursor}, {"table", std::next(it)->name}, {"after", nullptr}};
+    }
+    const bool done = !out.contains("snapshot");
+    if (done) out["snapshot"] = nullptr;
+    out["more"] = !done;
+    if (done)
+        tx.exec_params("INSERT INTO ferry.sites(site, pull_cursor) VALUES ($1, $2) "
+                       "ON CONFLICT (site) DO UPDATE SET pull_cursor = $2, last_seen = now()",
+                       site, cursor);
     out["server_hlc"] = tx.exec("SELECT ferry.now_hlc()")[0][0].as<std::int64_t>();
     tx.commit();
     return out;

@@ -26,6 +26,9 @@ public:
     nlohmann::json push(pqxx::connection& c, const nlohmann::json& request);
     nlohmann::json pull(pqxx::connection& c, const nlohmann::json& request);
     nlohmann::json lease(pqxx::connection& c, const nlohmann::json& request);
+    /// One page of a full snapshot (a fresh device, or one that fell behind the trim horizon).
+    nlohmann::json snapshot(pqxx::connection& c, const std::string& site, std::int64_t limit,
+                            const nlohmann::json& state);
 
 private:
     const std::vector<PgTable>& tables(pqxx::transaction_base& tx);

@@ -183,6 +183,7 @@ TEST_CASE("transactions committing out of start order are never skipped by the p
     PgDatabase db;
     install(db, "december");
     Device a(db, "december");
+    a.sync();  // past the first snapshot: from here on the device pulls from the change log
     auto early = db.connect();
     auto late = db.connect();
     pqxx::work t1(early);
@@ -379,6 +380,7 @@ TEST_CASE("a long offline device pushes and catches up in batches, reporting pro
     PgDatabase db;
     install(db, "december");
     Device a(db, "december"), b(db, "december");
+    b.sync();  // b has synced before: what follows is an incremental catch-up, not a snapshot
     seed_container(a.store());
     a.store().transaction([&] {
         for (int i = 0; i < 250; ++i)
@@ -422,4 +424,47 @@ TEST_CASE("rows written while a batch is in flight are pushed even after the log
     a.sync();  // batch 2 again (superseded: the row is gone), then the new user
     REQUIRE(db.scalar("SELECT count(*) FROM users WHERE email = 'late@example.com'") == "1");
     REQUIRE(a.store().status().pending_changes == 0);
+}
+
+TEST_CASE("a device idle past the trimmed change log resyncs from a snapshot and misses no delete",
+          "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december"), idle(db, "december");
+    seed_container(a.store());
+    a.store().execute("INSERT INTO projects(id, container_id, name, user_id) VALUES (?, ?, 'keep', ?)",
+                      {Store::new_id(), k_container, k_user});
+    a.sync();
+    idle.sync();
+    REQUIRE(text(idle.store(), "SELECT count(*) FROM containers") == "1");
+    // The idle device goes quiet; meanwhile the container is deleted and a new user appears.
+    idle.store().execute("INSERT INTO users(id, email) VALUES (?, 'offline@example.com')", {Store::new_id()});
+    a.store().execute("DELETE FROM containers WHERE id = ?", {k_container});
+    a.store().execute("INSERT INTO users(id, email) VALUES (?, 'new@example.com')", {Store::new_id()});
+    a.sync();
+    db.exec("UPDATE ferry.sites SET last_seen = now() - interval '40 days' WHERE site = '" +
+            idle.store().status().site_id + "'");
+    auto trimmed = ferry::server::trim_changes(db.conninfo(), 30);
+    REQUIRE(trimmed.deleted > 0);
+    REQUIRE_FALSE(trimmed.horizon.empty());
+    // A raw pull from the old cursor is refused with a clear reason...
+    const std::string old_cursor = idle.store().status().pull_cursor;
+    try {
+        idle.transport().call("pull", R"({"site":"abc","limit":10,"cursor":")" + old_cursor + "\"}");
+        FAIL("a cursor below the horizon was accepted");
+    } catch (const ferry::Error& e) {
+        REQUIRE(e.code() == ferry::ErrorCode::resync_required);
+        REQUIRE(std::string(e.what()).find("snapshot") != std::string::npos);
+    }
+    // ...and the client resyncs by itself: the delete is not missed, local writes are kept.
+    std::vector<std::string> phases;
+    ferry::SyncOptions o;
+    o.on_progress = [&](const ferry::SyncProgress& p) { phases.push_back(p.phase); };
+    idle.sync(o);
+    REQUIRE(std::find(phases.begin(), phases.end(), "resync") != phases.end());
+    REQUIRE(text(idle.store(), "SELECT count(*) FROM containers") == "0");
+    REQUIRE(text(idle.store(), "SELECT count(*) FROM projects") == "0");
+    REQUIRE(text(idle.store(), "SELECT count(*) FROM users WHERE email = 'new@example.com'") == "1");
+    REQUIRE(db.scalar("SELECT count(*) FROM users WHERE email = 'offline@example.com'") == "1");
+    REQUIRE(text(idle.store(), "SELECT count(*) FROM users") == db.scalar("SELECT count(*) FROM users"));
 }

@@ -1,0 +1,26 @@
+// sync/server/maintenance.cpp: operator tasks on a cloud database: trimming the change log.
+#include <pqxx/pqxx>
+
+#include "ferry/error.hpp"
+#include "ferry/server.hpp"
+#include "sync/pg_error.hpp"
+
+namespace ferry::server {
+
+TrimResult trim_changes(const std::string& conninfo, int inactive_days) {
+    if (inactive_days < 1)
+        throw Error(ErrorDomain::ferry, ErrorCode::invalid_argument, "inactive_days must be at least 1");
+    TrimResult result;
+    detail::translate_pg("trimming the change log", [&] {
+        pqxx::connection c(conninfo);
+        pqxx::work tx(c);
+        auto r = tx.exec_params("SELECT deleted, coalesce(horizon, '') FROM ferry.trim_changes(make_interval(days => $1))",
+                                inactive_days);
+        result.deleted = r[0][0].as<std::int64_t>();
+        result.horizon = r[0][1].as<std::string>();
+        tx.commit();
+    });
+    return result;
+}
+
+}  // namespace ferry::server
