@@ -251,8 +251,9 @@ std::vector<std::vector<std::string>> unique_keys(Store::Impl& impl, const Captu
 /// A remote row could not be applied because a local row holds one of its unique values. The
 /// server's rows are consistent with each other, so the local row is out of date: if it is
 /// itself among the rows still to apply it is removed now and comes back with its server values
-/// (its pending local values restored afterwards); if it only has local writes, they clash with
-/// the server and are recorded as rejected; otherwise its own server state arrives later.
+/// (its pending local values restored afterwards); otherwise it is removed, its local writes (if
+/// any) are recorded as rejected since they clash with the server, and the next pull fetches its
+/// server state (ferry_refetch).
 /// Returns false when no local row is in the way (then the failure is real).
 struct Parked {
     const CapturedTable* table;
@@ -308,6 +309,8 @@ bool make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRo
             impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), other_keys);
             if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, other});
             if (is_waiting && !park.pending_values.empty()) parked.push_back(std::move(park));
+            // Its server state comes back with the next pull (or now, if it is among the rows).
+            if (!is_waiting) impl.execute("INSERT OR IGNORE INTO ferry_refetch(tbl, pk) VALUES (?, ?)", {t.id, other});
             moved = true;
         }
     }
@@ -451,6 +454,54 @@ json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto)
     }
     return changes;
 }
+/// The highest log entry of a parent row that changes in `changes` point to (through a foreign
+/// key) and that is still queued after `upto`: such a parent (a user created after the project
+/// that now names it) must travel in the same batch, or the child is refused for a missing parent.
+std::int64_t queued_parents(Store::Impl& impl, const TableIndex& index, const json& changes, std::int64_t upto) {
+    std::int64_t top = upto;
+    for (const auto& ch : changes) {
+        if (!ch.contains("vals")) continue;
+        const json& vals = ch["vals"];
+        std::map<std::int64_t, std::vector<std::pair<std::string, std::string>>> fks;  // id -> (from, to)
+        std::map<std::int64_t, std::string> parent_of;
+        for (const auto& r : impl.query("SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+                                        {ch["t"].get<std::string>()}).rows) {
+            fks[r[0].as_int()].emplace_back(r[2].as_text(), r[3].is_null() ? "" : r[3].as_text());
+            parent_of[r[0].as_int()] = r[1].as_text();
+        }
+        for (const auto& [id, cols] : fks) {
+            auto parent = index.by_name.find(parent_of[id]);
+            if (parent == index.by_name.end()) continue;
+            const CapturedTable& p = *parent->second;
+            json key = json::array();
+            std::string where;
+            std::vector<Value> args;
+            bool usable = true;
+            for (std::size_t i = 0; i < cols.size() && usable; ++i) {
+                const auto& [from, to] = cols[i];
+                if (!vals.contains(from) || vals[from].is_null()) usable = false;
+                if (!usable) break;
+                key.push_back(vals[from]);
+                const std::string target = to.empty() && i < p.pk_columns.size() ? p.pk_columns[i] : to;
+                where += (where.empty() ? "" : " AND ") + quote_ident(target) + " = ?";
+                args.push_back(from_json(vals[from], ch["t"].get<std::string>() + "." + from));
+            }
+            if (!usable) continue;
+            std::string parent_key = key.dump();
+            const bool by_pk = std::all_of(cols.begin(), cols.end(), [](const auto& c) { return c.second.empty(); });
+            if (!by_pk) {
+                std::string expr = "json_array(";
+                for (std::size_t i = 0; i < p.pk_columns.size(); ++i) expr += (i ? ", " : "") + quote_ident(p.pk_columns[i]);
+                auto r = impl.query("SELECT " + expr + ") FROM " + quote_ident(p.name) + " WHERE " + where, args);
+                if (r.rows.empty()) continue;
+                parent_key = r.rows[0][0].as_text();
+            }
+            auto m = impl.query("SELECT max(seq) FROM ferry_changes WHERE tbl = ? AND pk = ?", {p.id, parent_key});
+            if (!m.rows[0][0].is_null()) top = std::max(top, m.rows[0][0].as_int());
+        }
+    }
+    return top;
+}
 }  // namespace
 
 SyncClient::SyncClient(Store& store, Transport& transport, SyncOptions options)
@@ -488,8 +539,15 @@ SyncReport SyncClient::push() {
             if (any.rows[0][0].is_null()) break;
             auto last = impl.query("SELECT seq FROM ferry_changes ORDER BY seq LIMIT 1 OFFSET ?",
                                    {static_cast<std::int64_t>(m_options.push_batch - 1)});
-            const std::int64_t upto = last.rows.empty() ? any.rows[0][0].as_int() : last.rows[0][0].as_int();
+            std::int64_t upto = last.rows.empty() ? any.rows[0][0].as_int() : last.rows[0][0].as_int();
             json changes = fold_changes(impl, index, upto);
+            // Parents still queued after the cut join the batch (bounded: each round moves the cut).
+            for (int round = 0; round < 32; ++round) {
+                const std::int64_t with_parents = queued_parents(impl, index, changes, upto);
+                if (with_parents <= upto) break;
+                upto = with_parents;
+                changes = fold_changes(impl, index, upto);
+            }
             if (changes.empty()) {  // e.g. rows created and deleted again offline
                 impl.transaction([&] { impl.execute("DELETE FROM ferry_changes WHERE seq <= ?", {upto}); });
                 continue;
@@ -599,6 +657,15 @@ SyncReport SyncClient::pull() {
         }
         json request = {{"app", impl.app}, {"site", impl.site_id}, {"cursor", cursor}, {"limit", m_options.pull_page}};
         if (snapshot) request["snapshot"] = *snapshot;
+        // Rows cleared out of the way earlier: ask for their current state too (a snapshot
+        // brings every row anyway).
+        json fetch = json::array();
+        if (!snapshot)
+            for (const auto& row : impl.query("SELECT tbl, pk FROM ferry_refetch LIMIT ?", {static_cast<std::int64_t>(m_options.pull_page)}).rows) {
+            auto t = index.by_id.find(row[0].as_int());
+            if (t != index.by_id.end()) fetch.push_back({{"t", t->second->name}, {"pk", json::parse(row[1].as_text())}});
+        }
+        if (!fetch.empty()) request["fetch"] = fetch;
         json response;
         try {
             response = parse_response(m_transport.call("pull", request.dump()), "pull");
@@ -624,6 +691,9 @@ SyncReport SyncClient::pull() {
             rows.push_back(RemoteRow{t->second, r.at("pk"), r.value("row", json())});
         }
         remote_transaction(impl, [&] {
+            for (const auto& f : fetch)
+                impl.execute("DELETE FROM ferry_refetch WHERE tbl = ? AND pk = ?",
+                             {index.by_name.at(f["t"].get<std::string>())->id, f["pk"].dump()});
             PendingMap pending = load_pending(impl);
             apply_remote_rows(impl, rows, pending);
             if (snapshot) {
@@ -644,7 +714,9 @@ SyncReport SyncClient::pull() {
         rep.cursor = impl.meta("pull_cursor").value_or("");
         const bool more = response.value("more", false);
         report(m_options, "pull", rep.pulled, more ? 1 : 0);
-        if (!more) break;
+        const auto refetch = impl.query("SELECT count(*) FROM ferry_refetch", {}).rows[0][0].as_int();
+        // Go on while the server has more, or while rows to fetch remain and their number shrinks.
+        if (!more && (refetch == 0 || refetch >= static_cast<std::int64_t>(fetch.size()))) break;
     }
     return rep;
 }

@@ -542,6 +542,22 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
             keys_by_table[key.first].push_back(json::parse(key.second));
         }
     }
+    // Rows the device asks for by key (ones it had to clear out of the way): sent as they are now.
+    if (req.contains("fetch")) {
+        if (!req["fetch"].is_array() || req["fetch"].size() > static_cast<std::size_t>(k_max_page))
+            bad_request("'fetch' must be an array of at most " + std::to_string(k_max_page) + " {t, pk} objects");
+        for (const auto& f : req["fetch"]) {
+            if (!f.is_object() || !f.contains("t") || !f["t"].is_string() || !f.contains("pk") || !f["pk"].is_array())
+                bad_request("each 'fetch' entry needs t (table) and pk (array)");
+            const PgTable* t = find_table(tx, f["t"].get<std::string>());
+            if (!t || f["pk"].size() != t->pk.size()) continue;
+            std::pair<std::string, std::string> key{t->name, f["pk"].dump()};
+            if (seen.emplace(key, true).second) {
+                order.push_back(key);
+                keys_by_table[key.first].push_back(f["pk"]);
+            }
+        }
+    }
     const auto current = current_rows(tx, keys_by_table);
     for (const auto& [name, pk] : order) {
         if (!find_table(tx, name)) continue;

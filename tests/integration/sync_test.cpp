@@ -468,3 +468,44 @@ TEST_CASE("a device idle past the trimmed change log resyncs from a snapshot and
     REQUIRE(db.scalar("SELECT count(*) FROM users WHERE email = 'offline@example.com'") == "1");
     REQUIRE(text(idle.store(), "SELECT count(*) FROM users") == db.scalar("SELECT count(*) FROM users"));
 }
+
+TEST_CASE("a row that names a parent created after it travels with that parent, even in tiny batches",
+          "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december");
+    const auto project = Store::new_id();
+    a.store().execute("INSERT INTO projects(id, name) VALUES (?, 'early')", {project});
+    a.store().execute("INSERT INTO users(id, email) VALUES (?, 'later@example.com')", {k_user});
+    a.store().execute("UPDATE projects SET user_id = ? WHERE id = ?", {k_user, project});
+    ferry::SyncOptions tiny;
+    tiny.push_batch = 1;
+    auto r = a.sync(tiny);
+    REQUIRE(r.rejected == 0);
+    REQUIRE(db.scalar("SELECT user_id FROM projects") == k_user);
+}
+
+TEST_CASE("a device that swapped two unique values is refused but never stuck, and loses no row",
+          "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december"), b(db, "december");
+    const auto u1 = Store::new_id(), u2 = Store::new_id();
+    a.store().execute("INSERT INTO users(id, email) VALUES (?, 'one@example.com')", {u1});
+    a.store().execute("INSERT INTO users(id, email) VALUES (?, 'two@example.com')", {u2});
+    a.sync();
+    b.sync();
+    b.store().transaction([&] {
+        b.store().execute("UPDATE users SET email = 'tmp@example.com' WHERE id = ?", {u1});
+        b.store().execute("UPDATE users SET email = 'one@example.com' WHERE id = ?", {u2});
+        b.store().execute("UPDATE users SET email = 'two@example.com' WHERE id = ?", {u1});
+    });
+    ferry::SyncOptions tiny;
+    tiny.push_batch = 1;
+    REQUIRE_NOTHROW(b.sync(tiny));
+    REQUIRE_NOTHROW(b.sync(tiny));
+    REQUIRE(b.store().status().pending_changes == 0);
+    REQUIRE(text(b.store(), "SELECT group_concat(email, ',') FROM (SELECT email FROM users ORDER BY id)") ==
+            db.scalar("SELECT string_agg(email, ',' ORDER BY id) FROM users"));
+    REQUIRE(text(b.store(), "SELECT count(*) FROM users") == "2");
+}
