@@ -1,0 +1,143 @@
+// lib/sync/push_batch.cpp: folding the change log into push batches.
+#include "lib/sync/push_batch.hpp"
+
+#include <algorithm>
+
+#include "lib/store/store_impl.hpp"
+#include "lib/sync/remote_apply.hpp"
+
+namespace ferry::detail {
+
+/// Folds the change log up to `upto` into one change per row, with current values.
+json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto) {
+    struct Folded {
+        const CapturedTable* table = nullptr;
+        json pk;
+        std::string pk_text;
+        bool inserted = false;
+        int last_op = 0;
+        std::int64_t hlc = 0;
+        std::map<std::size_t, std::int64_t> col_hlc;
+    };
+    std::vector<Folded> rows;
+    std::map<std::pair<std::int64_t, std::string>, std::size_t> slot;
+    for (const auto& r : impl.query("SELECT tbl, pk, op, mask, hlc FROM ferry_changes WHERE seq <= ? ORDER BY seq", {upto}).rows) {
+        auto t = index.by_id.find(r[0].as_int());
+        if (t == index.by_id.end()) continue;  // a table no longer synced
+        auto key = std::make_pair(r[0].as_int(), r[1].as_text());
+        auto [pos, fresh] = slot.emplace(key, rows.size());
+        if (fresh) {
+            Folded f;
+            f.table = t->second;
+            f.pk = json::parse(r[1].as_text());
+            f.pk_text = r[1].as_text();
+            rows.push_back(std::move(f));
+        }
+        Folded& f = rows[pos->second];
+        const int op = static_cast<int>(r[2].as_int());
+        const std::int64_t h = r[4].as_int();
+        f.hlc = std::max(f.hlc, h);
+        f.last_op = op;
+        if (op == 1) {
+            f.inserted = true;
+            for (std::size_t i = 0; i < f.table->columns.size(); ++i) f.col_hlc[i] = h;
+        } else if (op == 2) {
+            const std::int64_t mask = r[3].as_int();
+            for (std::size_t i = 0; i < f.table->columns.size(); ++i)
+                if (mask & detail::column_bit(i)) f.col_hlc[i] = h;
+        } else {
+            f.inserted = false;
+            f.col_hlc.clear();
+        }
+    }
+
+    json changes = json::array();
+    for (auto& f : rows) {
+        const CapturedTable& t = *f.table;
+        auto current = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), key_values(t, f.pk));
+        json ch = {{"t", t.name}, {"pk", f.pk}, {"hlc", f.hlc}};
+        if (current.rows.empty()) {
+            if (f.last_op != 3) continue;  // deleted by a later write or by the server: nothing to say
+            ch["op"] = 3;
+        } else {
+            if (f.last_op == 3) {  // deleted, then created again by a write after this batch
+                f.inserted = true;
+                for (std::size_t c = 0; c < t.columns.size(); ++c) f.col_hlc[c] = f.hlc;
+            }
+            ch["op"] = f.inserted ? 1 : 2;
+            json vals = json::object(), clocks = json::object(), deltas = json::object();
+            for (const auto& [col, h] : f.col_hlc) {
+                const auto& name = t.columns[col];
+                const Value& v = current.rows[0][col];
+                if (!f.inserted && t.is_counter(name) && v.type() == Value::Type::integer) {
+                    const auto base = counter_base(impl, t, f.pk_text, name).value_or(0);
+                    if (v.as_int() != base) deltas[name] = v.as_int() - base;
+                    continue;
+                }
+                vals[name] = to_json(v);
+                clocks[name] = h;
+            }
+            // Columns past the 62nd share one mask bit: send them all.
+            if (!f.inserted && f.col_hlc.count(62))
+                for (std::size_t c = 63; c < t.columns.size(); ++c) {
+                    vals[t.columns[c]] = to_json(current.rows[0][c]);
+                    clocks[t.columns[c]] = f.col_hlc[62];
+                }
+            if (!deltas.empty()) ch["deltas"] = deltas;
+            ch["vals"] = vals;
+            ch["clocks"] = clocks;
+        }
+        changes.push_back(std::move(ch));
+    }
+    return changes;
+}
+/// The highest log entry of a parent row that changes in `changes` point to (through a foreign
+/// key) and that is still queued after `upto`: such a parent (a user created after the project
+/// that now names it) must travel in the same batch, or the child is refused for a missing parent.
+std::int64_t queued_parents(Store::Impl& impl, const TableIndex& index, const json& changes, std::int64_t upto) {
+    std::int64_t top = upto;
+    for (const auto& ch : changes) {
+        if (!ch.contains("vals")) continue;
+        const json& vals = ch["vals"];
+        std::map<std::int64_t, std::vector<std::pair<std::string, std::string>>> fks;  // id -> (from, to)
+        std::map<std::int64_t, std::string> parent_of;
+        for (const auto& r : impl.query("SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+                                        {ch["t"].get<std::string>()}).rows) {
+            fks[r[0].as_int()].emplace_back(r[2].as_text(), r[3].is_null() ? "" : r[3].as_text());
+            parent_of[r[0].as_int()] = r[1].as_text();
+        }
+        for (const auto& [id, cols] : fks) {
+            auto parent = index.by_name.find(parent_of[id]);
+            if (parent == index.by_name.end()) continue;
+            const CapturedTable& p = *parent->second;
+            json key = json::array();
+            std::string where;
+            std::vector<Value> args;
+            bool usable = true;
+            for (std::size_t i = 0; i < cols.size() && usable; ++i) {
+                const auto& [from, to] = cols[i];
+                if (!vals.contains(from) || vals[from].is_null()) usable = false;
+                if (!usable) break;
+                key.push_back(vals[from]);
+                const std::string target = to.empty() && i < p.pk_columns.size() ? p.pk_columns[i] : to;
+                where += (where.empty() ? "" : " AND ") + quote_ident(target) + " = ?";
+                args.push_back(from_json(vals[from], ch["t"].get<std::string>() + "." + from));
+            }
+            if (!usable) continue;
+            std::string parent_key = key.dump();
+            const bool by_pk = std::all_of(cols.begin(), cols.end(), [](const auto& c) { return c.second.empty(); });
+            if (!by_pk) {
+                std::string expr = "json_array(";
+                for (std::size_t i = 0; i < p.pk_columns.size(); ++i) expr += (i ? ", " : "") + quote_ident(p.pk_columns[i]);
+                auto r = impl.query("SELECT " + expr + ") FROM " + quote_ident(p.name) + " WHERE " + where, args);
+                if (r.rows.empty()) continue;
+                parent_key = r.rows[0][0].as_text();
+            }
+            auto m = impl.query("SELECT max(seq) FROM ferry_changes WHERE tbl = ? AND pk = ?", {p.id, parent_key});
+            if (!m.rows[0][0].is_null()) top = std::max(top, m.rows[0][0].as_int());
+        }
+    }
+    return top;
+}
+
+}  // namespace ferry::detail

@@ -1,0 +1,260 @@
+// lib/sync/remote_apply.cpp: applying the server's rows on the device.
+#include "lib/sync/remote_apply.hpp"
+
+#include <algorithm>
+#include <sqlite3.h>
+
+#include "ferry/error.hpp"
+#include "ferry/store.hpp"
+#include "lib/store/store_impl.hpp"
+
+namespace ferry::detail {
+
+PendingMap load_pending(Store::Impl& impl) {
+    PendingMap out;
+    auto r = impl.query("SELECT tbl, pk, op, mask FROM ferry_changes ORDER BY seq", {});
+    for (const auto& row : r.rows) {
+        auto& p = out[{row[0].as_int(), row[1].as_text()}];
+        p.mask |= row[3].as_int();
+        p.inserted = p.inserted || row[2].as_int() == 1;
+        p.last_op = static_cast<int>(row[2].as_int());
+    }
+    return out;
+}
+
+std::optional<std::int64_t> counter_base(Store::Impl& impl, const CapturedTable& t, const std::string& key,
+                                         const std::string& col) {
+    auto r = impl.query("SELECT base FROM ferry_counter_base WHERE tbl = ? AND pk = ? AND col = ?", {t.id, key, col});
+    if (r.rows.empty()) return std::nullopt;
+    return r.rows[0][0].as_int();
+}
+
+void set_counter_base(Store::Impl& impl, const CapturedTable& t, const std::string& key, const std::string& col,
+                      std::int64_t base) {
+    impl.execute("INSERT INTO ferry_counter_base(tbl, pk, col, base) VALUES (?1, ?2, ?3, ?4) "
+                 "ON CONFLICT(tbl, pk, col) DO UPDATE SET base = ?4",
+                 {t.id, key, col, base});
+}
+
+namespace {
+bool is_unique_violation(const Error& e) {
+    return e.code() == ErrorCode::constraint && std::string(e.what()).find("UNIQUE constraint failed") != std::string::npos;
+}
+
+/// Brings one local row to the server's state, leaving columns with pending local writes alone;
+/// a counter becomes the server's total plus what was added here since the last agreement.
+/// Runs with capture suppressed. One write statement, so a failure leaves the row as it was.
+void apply_remote_row(Store::Impl& impl, const RemoteRow& r, const PendingMap& pending) {
+    const CapturedTable& t = *r.table;
+    const std::string key_text = r.pk.dump();
+    const auto keys = key_values(t, r.pk);
+    auto it = pending.find({t.id, key_text});
+    const Pending* p = it == pending.end() ? nullptr : &it->second;
+    if (r.row.is_null()) {
+        if (p && p->inserted && p->last_op != 3) return;  // created here again; the push decides
+        impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys);
+        impl.execute("DELETE FROM ferry_changes WHERE tbl = ? AND pk = ?", {t.id, key_text});
+        if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, key_text});
+        return;
+    }
+    if (!r.row.is_object()) throw Error(ErrorDomain::ferry, ErrorCode::protocol, "bad row for table " + t.name);
+    if (p && (p->last_op == 3 || p->mask == -1)) return;  // deleted or (re)created locally: the push decides
+    std::optional<Row> local;
+    if (!t.counters.empty()) {
+        auto q = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys);
+        if (!q.rows.empty()) local = q.rows[0];
+    }
+    std::vector<std::string> cols;
+    std::vector<Value> vals;
+    std::vector<std::pair<std::string, std::int64_t>> bases;
+    for (std::size_t i = 0; i < t.columns.size(); ++i) {
+        const auto& c = t.columns[i];
+        if (!r.row.contains(c)) continue;
+        const bool pending_col = p && (p->mask & detail::column_bit(i));
+        if (t.is_counter(c) && r.row[c].is_number_integer()) {
+            const std::int64_t server = r.row[c].get<std::int64_t>();
+            std::int64_t value = server;
+            if (local && (*local)[i].type() == Value::Type::integer) {
+                const std::int64_t here = (*local)[i].as_int();
+                value += here - counter_base(impl, t, key_text, c).value_or(here);
+            }
+            bases.emplace_back(c, server);
+            cols.push_back(c);
+            vals.push_back(Value(value));
+            continue;
+        }
+        if (pending_col) continue;
+        cols.push_back(c);
+        vals.push_back(from_json(r.row[c], t.name + "." + c));
+    }
+    if (cols.empty()) return;
+    if (p) {
+        std::string sets;
+        for (const auto& c : cols) sets += (sets.empty() ? "" : ", ") + quote_ident(c) + " = ?";
+        for (const auto& k : keys) vals.push_back(k);
+        impl.execute("UPDATE " + quote_ident(t.name) + " SET " + sets + " WHERE " + where_key(t), vals);
+    } else {
+        std::string names, marks, updates, conflict;
+        for (const auto& c : cols) {
+            names += (names.empty() ? "" : ", ") + quote_ident(c);
+            marks += marks.empty() ? "?" : ", ?";
+            bool is_key = std::find(t.pk_columns.begin(), t.pk_columns.end(), c) != t.pk_columns.end();
+            if (!is_key) updates += (updates.empty() ? "" : ", ") + quote_ident(c) + " = excluded." + quote_ident(c);
+        }
+        for (const auto& k : t.pk_columns) conflict += (conflict.empty() ? "" : ", ") + quote_ident(k);
+        impl.execute("INSERT INTO " + quote_ident(t.name) + " (" + names + ") VALUES (" + marks + ") ON CONFLICT (" +
+                         conflict + ") DO " + (updates.empty() ? "NOTHING" : "UPDATE SET " + updates),
+                     vals);
+    }
+    for (const auto& [c, base] : bases) set_counter_base(impl, t, key_text, c, base);
+}
+
+/// The device's UNIQUE keys of a table (other than the primary key), as column lists.
+std::vector<std::vector<std::string>> unique_keys(Store::Impl& impl, const CapturedTable& t) {
+    std::map<std::string, std::vector<std::string>> keys;
+    for (const auto& row : impl.query("SELECT il.name, ii.name FROM pragma_index_list(?) il "
+                                      "JOIN pragma_index_info(il.name) ii WHERE il.\"unique\" AND il.origin <> 'pk' "
+                                      "ORDER BY il.name, ii.seqno",
+                                      {t.name}).rows)
+        keys[row[0].as_text()].push_back(row[1].is_null() ? "" : row[1].as_text());
+    std::vector<std::vector<std::string>> out;
+    for (auto& [name, cols] : keys) out.push_back(cols);
+    return out;
+}
+
+/// A remote row could not be applied because a local row holds one of its unique values. The
+/// server's rows are consistent with each other, so the local row is out of date: if it is
+/// itself among the rows still to apply it is removed now and comes back with its server values
+/// (its pending local values restored afterwards); otherwise it is removed, its local writes (if
+/// any) are recorded as rejected since they clash with the server, and the next pull fetches its
+/// server state (ferry_refetch).
+/// Returns false when no local row is in the way (then the failure is real).
+struct Parked {
+    const CapturedTable* table;
+    json pk;
+    std::vector<std::pair<std::string, Value>> pending_values;
+};
+
+bool make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRow>& waiting, PendingMap& pending,
+               std::vector<Parked>& parked) {
+    const CapturedTable& t = *r.table;
+    bool moved = false;
+    for (const auto& cols : unique_keys(impl, t)) {
+        std::string where;
+        std::vector<Value> args;
+        bool usable = true;
+        for (const auto& c : cols) {
+            if (c.empty() || !r.row.contains(c) || r.row[c].is_null()) usable = false;
+            if (!usable) break;
+            where += (where.empty() ? "" : " AND ") + quote_ident(c) + " = ?";
+            args.push_back(from_json(r.row[c], t.name + "." + c));
+        }
+        if (!usable) continue;
+        std::string key_expr = "json_array(";
+        for (std::size_t i = 0; i < t.pk_columns.size(); ++i) key_expr += (i ? ", " : "") + quote_ident(t.pk_columns[i]);
+        key_expr += ")";
+        for (const auto& row : impl.query("SELECT " + key_expr + " FROM " + quote_ident(t.name) + " WHERE " + where, args).rows) {
+            const std::string other = row[0].as_text();
+            if (other == r.pk.dump()) continue;
+            const json other_pk = json::parse(other);
+            const auto other_keys = key_values(t, other_pk);
+            auto p = pending.find({t.id, other});
+            const bool is_waiting = std::any_of(waiting.begin(), waiting.end(), [&](const RemoteRow& w) {
+                return w.table == &t && w.pk.dump() == other;
+            });
+            Parked park{&t, other_pk, {}};
+            if (p != pending.end() && is_waiting) {
+                auto local = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), other_keys);
+                for (std::size_t i = 0; i < t.columns.size() && !local.rows.empty(); ++i)
+                    if (p->second.mask & detail::column_bit(i)) park.pending_values.emplace_back(t.columns[i], local.rows[0][i]);
+            } else if (p != pending.end()) {
+                auto local = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), other_keys);
+                json values = json::object();
+                for (std::size_t i = 0; i < t.columns.size() && !local.rows.empty(); ++i)
+                    values[t.columns[i]] = to_json(local.rows[0][i]);
+                impl.execute("INSERT INTO ferry_rejected(tbl, pk, op, code, reason, row_values, hlc, rejected_at) "
+                             "VALUES (?, ?, ?, 'constraint', ?, ?, ?, ?)",
+                             {t.name, other, op_name(p->second.inserted ? 1 : 2),
+                              "unique key already taken: the server holds this value in " + t.name + " " + r.pk.dump(),
+                              values.dump(), impl.clock.last(), Store::now_timestamp()});
+                impl.execute("DELETE FROM ferry_changes WHERE tbl = ? AND pk = ?", {t.id, other});
+                pending.erase(p);
+            }
+            impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), other_keys);
+            if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, other});
+            if (is_waiting && !park.pending_values.empty()) parked.push_back(std::move(park));
+            // Its server state comes back with the next pull (or now, if it is among the rows).
+            if (!is_waiting) impl.execute("INSERT OR IGNORE INTO ferry_refetch(tbl, pk) VALUES (?, ?)", {t.id, other});
+            moved = true;
+        }
+    }
+    return moved;
+}
+
+}  // namespace
+
+void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingMap& pending) {
+    std::vector<RemoteRow> todo = rows;
+    std::vector<Parked> parked;
+    while (!todo.empty()) {
+        std::vector<RemoteRow> failed;
+        std::optional<Error> first_error;
+        for (const auto& r : todo) {
+            try {
+                apply_remote_row(impl, r, pending);
+            } catch (const Error& e) {
+                if (!is_unique_violation(e)) throw;
+                failed.push_back(r);
+                if (!first_error) first_error = e;
+            }
+        }
+        if (!failed.empty() && failed.size() == todo.size() && !make_room(impl, failed.front(), failed, pending, parked))
+            throw *first_error;
+        todo = std::move(failed);
+    }
+    // Local values of rows that were cleared out of the way: back on top of their server state.
+    for (const auto& p : parked) {
+        std::string sets;
+        std::vector<Value> vals;
+        for (const auto& [c, v] : p.pending_values) {
+            sets += (sets.empty() ? "" : ", ") + quote_ident(c) + " = ?";
+            vals.push_back(v);
+        }
+        for (const auto& k : key_values(*p.table, p.pk)) vals.push_back(k);
+        impl.execute("UPDATE " + quote_ident(p.table->name) + " SET " + sets + " WHERE " + where_key(*p.table), vals);
+    }
+}
+
+/// Runs `body` as one transaction that applies remote data: capture off, and foreign keys off
+/// because the server already enforced them and pages may bring a child before its parent.
+void remote_transaction(Store::Impl& impl, const std::function<void()>& body) {
+    if (impl.transaction_depth > 0 || !sqlite3_get_autocommit(impl.handle()))
+        throw Error(ErrorDomain::ferry, ErrorCode::invalid_argument, "sync cannot run inside an open transaction");
+    impl.exec("PRAGMA foreign_keys = OFF");
+    try {
+        detail::with_remote_apply(impl, [&] { impl.transaction(body); });
+    } catch (...) {
+        impl.exec("PRAGMA foreign_keys = ON");
+        throw;
+    }
+    impl.exec("PRAGMA foreign_keys = ON");
+}
+
+/// Ends a snapshot: synced rows the snapshot did not bring and that have no local writes were
+/// deleted on the server meanwhile; the pull goes on from the snapshot's cursor.
+void finish_snapshot(Store::Impl& impl, const TableIndex& index, const std::string& cursor) {
+    for (const auto& t : index.tables) {
+        std::string key = "json_array(";
+        for (std::size_t i = 0; i < t.pk_columns.size(); ++i) key += (i ? ", " : "") + quote_ident(t.pk_columns[i]);
+        key += ")";
+        impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + key +
+                         " NOT IN (SELECT pk FROM ferry_snapshot_seen WHERE tbl = ?1) AND " + key +
+                         " NOT IN (SELECT pk FROM ferry_changes WHERE tbl = ?1)",
+                     {t.id});
+    }
+    impl.execute("DELETE FROM ferry_snapshot_seen", {});
+    impl.execute("DELETE FROM ferry_meta WHERE key = 'snapshot'", {});
+    impl.set_meta("pull_cursor", cursor);
+}
+
+}  // namespace ferry::detail

@@ -1,0 +1,53 @@
+// lib/sync/remote_apply.hpp: bringing local rows to the server's state: pulled pages, the rows
+// a push answer carries, the end of a snapshot. Local writes not yet pushed are respected.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "lib/sync/rows.hpp"
+
+namespace ferry::detail {
+
+/// Local writes not yet acknowledged by the server, per row: which columns, and how they began/ended.
+struct Pending {
+    std::int64_t mask = 0;
+    bool inserted = false;
+    int last_op = 0;
+};
+using PendingMap = std::map<std::pair<std::int64_t, std::string>, Pending>;
+
+/// The pending writes of every row in the change log.
+PendingMap load_pending(Store::Impl& impl);
+
+/// The value of a counter column last agreed with the server, if known.
+std::optional<std::int64_t> counter_base(Store::Impl& impl, const CapturedTable& t, const std::string& key,
+                                         const std::string& col);
+void set_counter_base(Store::Impl& impl, const CapturedTable& t, const std::string& key, const std::string& col,
+                      std::int64_t base);
+
+/// A row as the server has it now (`row` null: it does not exist there).
+struct RemoteRow {
+    const CapturedTable* table = nullptr;
+    json pk;
+    json row;
+};
+
+/// Applies rows from the server (capture must be off: see remote_transaction). Rows whose
+/// unique values an out-of-date local row holds are retried after the rest; when no row can
+/// move, the local row in the way is cleared (and fetched again later, see ferry_refetch).
+void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingMap& pending);
+
+/// Runs `body` as one transaction that applies remote data: capture off, and foreign keys off
+/// because the server already enforced them and pages may bring a child before its parent.
+/// Throws Error(invalid_argument) inside an open transaction.
+void remote_transaction(Store::Impl& impl, const std::function<void()>& body);
+
+/// Ends a snapshot: synced rows it did not bring and that have no local writes were deleted on
+/// the server meanwhile; the pull goes on from the snapshot's cursor.
+void finish_snapshot(Store::Impl& impl, const TableIndex& index, const std::string& cursor);
+
+}  // namespace ferry::detail
