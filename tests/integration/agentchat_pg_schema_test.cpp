@@ -16,11 +16,13 @@
 #include <vector>
 
 #include "tests/support/pg.hpp"
+#include "tests/support/pg_catalog.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ac = ferry::apps::agentchat;
 using ferry::Store;
 using ferry::Value;
+using ferry::test::scalar_committed;
 
 namespace {
 
@@ -53,7 +55,8 @@ void install(const ferry::test::PgDatabase& db) {
 
 /// Everything the app's migrations define, as sorted text: columns, indexes, constraints,
 /// functions, triggers, policies, RLS switches and the seed rows.
-std::string catalog_snapshot(const ferry::test::PgDatabase& db) {
+/// Kept apart from ferry::test::catalog_snapshot because it also covers schema auth and the seed rows.
+std::string catalog_and_seed_snapshot(const ferry::test::PgDatabase& db) {
     return db.scalar(R"SQL(
         SELECT string_agg(x, E'\n' ORDER BY x) FROM (
           SELECT 'col ' || table_schema || '.' || table_name || '.' || column_name || ' ' || data_type || ' ' ||
@@ -105,15 +108,6 @@ std::string error_of(const ferry::test::PgDatabase& db, const std::string& sql, 
     return {};
 }
 
-/// The first field of `sql`, run in a transaction that commits (PgDatabase::scalar rolls back).
-std::string scalar_committed(const ferry::test::PgDatabase& db, const std::string& sql) {
-    auto c = db.connect();
-    pqxx::work w(c);
-    auto r = w.exec(sql);
-    w.commit();
-    return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].c_str();
-}
-
 bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
 }
@@ -148,14 +142,14 @@ TEST_CASE("agentchat cloud: installs from empty, twice, and over an existing dat
     CHECK(first.to_version == 3);
     CHECK(first.applied ==
           std::vector<std::string>{"agentchat/0001_schema.sql", "agentchat/0002_rls.sql", "agentchat/0003_seed_data.sql"});
-    const auto snapshot = catalog_snapshot(db);
+    const auto snapshot = catalog_and_seed_snapshot(db);
     CHECK(contains(snapshot, "col auth.users.raw_user_meta_data jsonb"));
     CHECK(contains(snapshot, "fn get_current_user_usage_summary(date,date)"));
 
     auto second = ferry::server::install_app_schema(db.conninfo(), "agentchat");
     CHECK(second.from_version == 3);
     CHECK(second.applied.empty());
-    CHECK(catalog_snapshot(db) == snapshot);
+    CHECK(catalog_and_seed_snapshot(db) == snapshot);
 
     // A database that already has the app (its migrations run by hand, twice): Ferry adopts it
     // without errors, duplicates or changed seed rows.
@@ -167,7 +161,7 @@ TEST_CASE("agentchat cloud: installs from empty, twice, and over an existing dat
     CHECK(existing.scalar("SELECT count(*) FROM model_config WHERE is_default") == "3");
     auto adopted = ferry::server::install_app_schema(existing.conninfo(), "agentchat");
     CHECK(adopted.to_version == 3);
-    CHECK(catalog_snapshot(existing) == snapshot);
+    CHECK(catalog_and_seed_snapshot(existing) == snapshot);
 }
 
 TEST_CASE("agentchat cloud: the seed's objects exist under their names", "[integration][agentchat]") {

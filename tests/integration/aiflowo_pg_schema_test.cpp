@@ -16,38 +16,15 @@
 #include "lib/schema/embedded_sql.hpp"
 #include "lib/schema/sync_rules.hpp"
 #include "tests/support/pg.hpp"
+#include "tests/support/pg_catalog.hpp"
 #include "tests/support/temp_dir.hpp"
+
+using ferry::test::catalog_snapshot;
+using ferry::test::pg_set;
 
 namespace {
 
 const char* const kApp = "aiflowo";
-
-/// Everything in schema public that a migration defines, one line each, sorted.
-std::string catalog_snapshot(const ferry::test::PgDatabase& db) {
-    return db.scalar(R"SQL(
-SELECT string_agg(x, E'\n' ORDER BY x) FROM (
-  SELECT 'col ' || table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable
-         || ' ' || coalesce(column_default, '')
-    FROM information_schema.columns WHERE table_schema = 'public'
-  UNION ALL SELECT 'idx ' || indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'public'
-  UNION ALL SELECT 'con ' || conname || ' ' || pg_get_constraintdef(oid)
-    FROM pg_constraint WHERE connamespace = 'public'::regnamespace
-  UNION ALL SELECT 'trg ' || tgname || ' ' || tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal
-  UNION ALL SELECT 'typ ' || t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
-    FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid GROUP BY t.typname
-  UNION ALL SELECT 'fn ' || proname || ' ' || md5(prosrc) FROM pg_proc WHERE pronamespace = 'public'::regnamespace
-) s(x))SQL");
-}
-
-std::set<std::string> pg_set(const ferry::test::PgDatabase& db, const std::string& sql) {
-    auto c = db.connect();
-    pqxx::work tx(c);
-    std::set<std::string> out;
-    for (const auto& row : tx.exec(sql)) out.insert(row[0].c_str());
-    return out;
-}
-
-
 
 }  // namespace
 

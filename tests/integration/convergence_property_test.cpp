@@ -31,12 +31,15 @@
 #include "ferry/error.hpp"
 #include "lib/store/store_impl.hpp"
 #include "tests/support/device.hpp"
+#include "tests/support/store_checks.hpp"
 
 using ferry::FakeClock;
 using ferry::Store;
 using ferry::Value;
+using ferry::test::columns_of;
 using ferry::test::Device;
 using ferry::test::PgDatabase;
+using ferry::test::text;
 
 namespace {
 
@@ -451,13 +454,6 @@ std::string render(const Value& v) {
     return "?";
 }
 
-std::vector<std::string> device_columns(Store& s, const std::string& table) {
-    std::vector<std::string> out;
-    for (const auto& r : s.query("SELECT name FROM pragma_table_info(?) ORDER BY cid", {table}).rows)
-        out.push_back(r[0].as_text());
-    return out;
-}
-
 Snapshot device_snapshot(Store& s) {
     Snapshot out;
     for (const auto& t : k_tables) {
@@ -484,7 +480,7 @@ Snapshot server_snapshot(const PgDatabase& db, Store& reference) {
         for (const auto& r : tx.exec("SELECT column_name, data_type FROM information_schema.columns "
                                      "WHERE table_schema = 'public' AND table_name = " + tx.quote(t)))
             types[r[0].c_str()] = r[1].c_str();
-        const auto cols = device_columns(reference, t);
+        const auto cols = columns_of(reference, t);
         std::string select;
         std::vector<bool> integer;
         for (const auto& col : cols) {
@@ -819,10 +815,6 @@ TEST_CASE("random writers and sync orders converge: every replica equals Postgre
 // Minimised scenarios of divergences the property test found (each names what it expects).
 
 namespace {
-std::string text_of(Store& s, const std::string& sql, const std::vector<Value>& p = {}) {
-    auto v = s.query_value(sql, p);
-    return v ? v->to_string() : "<no row>";
-}
 const char* k_user_a = "aaaaaaaa-0000-4000-8000-000000000001";
 const char* k_user_b = "aaaaaaaa-0000-4000-8000-000000000002";
 const char* k_container = "cccccccc-0000-4000-8000-000000000001";
@@ -846,7 +838,7 @@ TEST_CASE("scenario A: a lost push, then a local delete of a row the lost batch 
     REQUIRE_NOTHROW(client.sync());
     CHECK(a.store().status().pending_changes == 0);
     CHECK(db.scalar("SELECT count(*) FROM users") == "1");
-    CHECK(text_of(a.store(), "SELECT count(*) FROM users") == "1");
+    CHECK(text(a.store(), "SELECT count(*) FROM users") == "1");
 }
 
 TEST_CASE("scenario B: a lost push, a newer write elsewhere, a pull before the retry", "[integration][property]") {
@@ -872,8 +864,8 @@ TEST_CASE("scenario B: a lost push, a newer write elsewhere, a pull before the r
     client.sync();  // the retry is a duplicate: "applied"
     b.sync();
     // Expected: the newer write wins everywhere.
-    CHECK(text_of(b.store(), "SELECT name FROM containers") == "from-b");
-    CHECK(text_of(a.store(), "SELECT name FROM containers") == "from-b");
+    CHECK(text(b.store(), "SELECT name FROM containers") == "from-b");
+    CHECK(text(a.store(), "SELECT name FROM containers") == "from-b");
 }
 
 TEST_CASE("scenario L: a lost push of an insert, deleted elsewhere, a pull before the retry",
@@ -895,7 +887,7 @@ TEST_CASE("scenario L: a lost push of an insert, deleted elsewhere, a pull befor
     client.pull();
     client.sync();
     // Expected: the delete reaches a.
-    CHECK(text_of(a.store(), "SELECT count(*) FROM users") == "0");
+    CHECK(text(a.store(), "SELECT count(*) FROM users") == "0");
 }
 
 TEST_CASE("scenario C: pull while a write is pending, then a push whose winning column changes nothing",
@@ -923,8 +915,8 @@ TEST_CASE("scenario C: pull while a write is pending, then a push whose winning 
     b.sync();
     INFO("push: applied " << r.applied << ", superseded " << r.superseded);
     CHECK(db.scalar("SELECT name FROM users") == "from-b");
-    CHECK(text_of(b.store(), "SELECT name FROM users") == "from-b");
-    CHECK(text_of(a.store(), "SELECT name FROM users") == "from-b");
+    CHECK(text(b.store(), "SELECT name FROM users") == "from-b");
+    CHECK(text(a.store(), "SELECT name FROM users") == "from-b");
 }
 
 TEST_CASE("scenario D: a JSON value equal to the server's but written in another form", "[integration][property]") {
@@ -942,8 +934,8 @@ TEST_CASE("scenario D: a JSON value equal to the server's but written in another
     b.sync();
     // Expected: every replica holds PostgreSQL's (normalised) text.
     CHECK(db.scalar("SELECT metadata::text FROM chat_messages") == "{\"a\": 1}");
-    CHECK(text_of(b.store(), "SELECT metadata FROM chat_messages") == "{\"a\": 1}");
-    CHECK(text_of(a.store(), "SELECT metadata FROM chat_messages") == "{\"a\": 1}");
+    CHECK(text(b.store(), "SELECT metadata FROM chat_messages") == "{\"a\": 1}");
+    CHECK(text(a.store(), "SELECT metadata FROM chat_messages") == "{\"a\": 1}");
 }
 
 TEST_CASE("scenario E: the web app swaps two unique values; a replica pulls both rows", "[integration][property]") {
@@ -958,8 +950,8 @@ TEST_CASE("scenario E: the web app swaps two unique values; a replica pulls both
             "UPDATE users SET email = 'two@example.com' WHERE id = '" + k_user_a + "'");
     // Expected: the pull applies the swap (the device has nothing pending).
     REQUIRE_NOTHROW(a.sync());
-    CHECK(text_of(a.store(), "SELECT email FROM users WHERE id = ?", {k_user_a}) == "two@example.com");
-    CHECK(text_of(a.store(), "SELECT email FROM users WHERE id = ?", {k_user_b}) == "one@example.com");
+    CHECK(text(a.store(), "SELECT email FROM users WHERE id = ?", {k_user_a}) == "two@example.com");
+    CHECK(text(a.store(), "SELECT email FROM users WHERE id = ?", {k_user_b}) == "one@example.com");
 }
 
 TEST_CASE("scenario E3: a unique value handed from one row to another, the receiver changed first",
@@ -976,8 +968,8 @@ TEST_CASE("scenario E3: a unique value handed from one row to another, the recei
     db.exec(std::string("UPDATE users SET email = 'one@example.com' WHERE id = '") + k_user_b + "'");
     // Expected: the pull applies all three (the device has nothing pending).
     REQUIRE_NOTHROW(a.sync());
-    CHECK(text_of(a.store(), "SELECT email FROM users WHERE id = ?", {k_user_a}) == "three@example.com");
-    CHECK(text_of(a.store(), "SELECT email FROM users WHERE id = ?", {k_user_b}) == "one@example.com");
+    CHECK(text(a.store(), "SELECT email FROM users WHERE id = ?", {k_user_a}) == "three@example.com");
+    CHECK(text(a.store(), "SELECT email FROM users WHERE id = ?", {k_user_b}) == "one@example.com");
 }
 
 TEST_CASE("scenario F: a device replaces a row by another with the same unique value", "[integration][property]") {
@@ -994,7 +986,7 @@ TEST_CASE("scenario F: a device replaces a row by another with the same unique v
     // Expected: nobody else holds the email: the replacement is applied, nothing is rejected.
     CHECK(r.rejected == 0);
     CHECK(db.scalar("SELECT count(*) FROM users WHERE id = '" + std::string(k_user_b) + "'") == "1");
-    CHECK(text_of(a.store(), "SELECT id FROM users WHERE email = 'same@example.com'") == k_user_b);
+    CHECK(text(a.store(), "SELECT id FROM users WHERE email = 'same@example.com'") == k_user_b);
 }
 
 TEST_CASE("scenario G: a device swaps two unique values in one transaction", "[integration][property]") {
@@ -1014,9 +1006,9 @@ TEST_CASE("scenario G: a device swaps two unique values in one transaction", "[i
     REQUIRE_NOTHROW(a.sync());
     REQUIRE_NOTHROW(a.sync());
     CHECK(a.store().status().pending_changes == 0);
-    CHECK(text_of(a.store(), "SELECT email FROM users WHERE id = ?", {k_user_a}) ==
+    CHECK(text(a.store(), "SELECT email FROM users WHERE id = ?", {k_user_a}) ==
           db.scalar(std::string("SELECT email FROM users WHERE id = '") + k_user_a + "'"));
-    CHECK(text_of(a.store(), "SELECT email FROM users WHERE id = ?", {k_user_b}) ==
+    CHECK(text(a.store(), "SELECT email FROM users WHERE id = ?", {k_user_b}) ==
           db.scalar(std::string("SELECT email FROM users WHERE id = '") + k_user_b + "'"));
 }
 
@@ -1034,5 +1026,5 @@ TEST_CASE("scenario E2: a pull brings a unique value that an unpushed local inse
     client.sync();
     CHECK(ferry::rejected_writes(b.store()).size() == 1);
     CHECK(b.store().status().pending_changes == 0);
-    CHECK(text_of(b.store(), "SELECT id FROM users WHERE email = 'same@example.com'") == k_user_a);
+    CHECK(text(b.store(), "SELECT id FROM users WHERE email = 'same@example.com'") == k_user_a);
 }

@@ -14,42 +14,15 @@
 #include <vector>
 
 #include "tests/support/pg.hpp"
+#include "tests/support/pg_catalog.hpp"
 #include "tests/support/temp_dir.hpp"
+
+using ferry::test::catalog_snapshot;
+using ferry::test::pg_rows;
 
 namespace {
 
-using Rows = std::vector<std::vector<std::string>>;
-
-Rows pg_rows(const ferry::test::PgDatabase& db, const std::string& sql) {
-    auto c = db.connect();
-    pqxx::work tx(c);
-    auto r = tx.exec(sql);
-    Rows out;
-    for (const auto& row : r) {
-        std::vector<std::string> v;
-        for (const auto& f : row) v.push_back(f.is_null() ? std::string("NULL") : f.c_str());
-        out.push_back(std::move(v));
-    }
-    return out;
-}
-
-/// Everything the app's migrations define in schema public, as comparable text.
-std::string catalog_snapshot(const ferry::test::PgDatabase& db) {
-    return db.scalar(
-        "SELECT concat_ws(E'\\n',"
-        " (SELECT string_agg(table_name || '.' || column_name || ':' || data_type || ':' || is_nullable || ':' ||"
-        "   coalesce(column_default, ''), E'\\n' ORDER BY table_name, ordinal_position)"
-        "  FROM information_schema.columns WHERE table_schema = 'public'),"
-        " (SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public'),"
-        " (SELECT string_agg(conname || ':' || pg_get_constraintdef(oid), E'\\n' ORDER BY conname)"
-        "  FROM pg_constraint WHERE connamespace = 'public'::regnamespace),"
-        " (SELECT string_agg(tgname || ':' || pg_get_triggerdef(oid), E'\\n' ORDER BY tgname)"
-        "  FROM pg_trigger WHERE NOT tgisinternal),"
-        " (SELECT string_agg(viewname || ':' || definition, E'\\n' ORDER BY viewname) FROM pg_views"
-        "  WHERE schemaname = 'public'),"
-        " (SELECT string_agg(proname || ':' || md5(prosrc), E'\\n' ORDER BY proname) FROM pg_proc"
-        "  WHERE pronamespace = 'public'::regnamespace))");
-}
+using Rows = ferry::test::PgRows;
 
 // sql/apps/december/sync_rules.json: the one column that stays on the server.
 const std::map<std::string, std::set<std::string>> k_server_only_columns = {{"sessions", {"token"}}};

@@ -16,50 +16,16 @@
 #include <vector>
 
 #include "tests/support/pg.hpp"
+#include "tests/support/pg_catalog.hpp"
 #include "tests/support/temp_dir.hpp"
+
+using ferry::test::catalog_snapshot;
+using ferry::test::pg_rows;
+using ferry::test::scalar_committed;
 
 namespace {
 
-using Rows = std::vector<std::vector<std::string>>;
-
-Rows pg_rows(const ferry::test::PgDatabase& db, const std::string& sql) {
-    auto c = db.connect();
-    pqxx::work tx(c);
-    auto r = tx.exec(sql);
-    Rows out;
-    for (const auto& row : r) {
-        std::vector<std::string> v;
-        for (const auto& f : row) v.push_back(f.is_null() ? std::string("NULL") : f.c_str());
-        out.push_back(std::move(v));
-    }
-    return out;
-}
-
-/// Runs a statement with side effects, commits, and returns its first field.
-std::string pg_commit_scalar(const ferry::test::PgDatabase& db, const std::string& sql) {
-    auto c = db.connect();
-    pqxx::work tx(c);
-    auto r = tx.exec(sql);
-    tx.commit();
-    return r[0][0].is_null() ? std::string() : r[0][0].c_str();
-}
-
-std::string catalog_snapshot(const ferry::test::PgDatabase& db) {
-    return db.scalar(
-        "SELECT concat_ws(E'\\n',"
-        " (SELECT string_agg(table_name || '.' || column_name || ':' || data_type || ':' || is_nullable || ':' ||"
-        "   coalesce(column_default, ''), E'\\n' ORDER BY table_name, ordinal_position)"
-        "  FROM information_schema.columns WHERE table_schema = 'public'),"
-        " (SELECT string_agg(indexdef, E'\\n' ORDER BY indexname) FROM pg_indexes WHERE schemaname = 'public'),"
-        " (SELECT string_agg(conname || ':' || pg_get_constraintdef(oid), E'\\n' ORDER BY conname)"
-        "  FROM pg_constraint WHERE connamespace = 'public'::regnamespace),"
-        " (SELECT string_agg(tgname || ':' || pg_get_triggerdef(oid), E'\\n' ORDER BY tgname)"
-        "  FROM pg_trigger WHERE NOT tgisinternal),"
-        " (SELECT string_agg(matviewname || ':' || definition, E'\\n' ORDER BY matviewname) FROM pg_matviews"
-        "  WHERE schemaname = 'public'),"
-        " (SELECT string_agg(proname || ':' || md5(prosrc), E'\\n' ORDER BY proname) FROM pg_proc"
-        "  WHERE pronamespace = 'public'::regnamespace))");
-}
+using Rows = ferry::test::PgRows;
 
 // sql/apps/devlog/sync_rules.json: what stays on the server.
 const std::set<std::string> k_server_only_tables = {"user_providers", "email_verification_tokens",
@@ -258,10 +224,10 @@ TEST_CASE("devlog: agent_events_hourly, refresh and retention agree with the dev
 
     // Retention: the seed's default keeps a year; everything here is older.
     db.exec(event_sql(5, "2999-01-01T00:00:00.000Z", "llm_request", "NULL"));
-    CHECK(pg_commit_scalar(db, "SELECT apply_agent_events_retention()") == "4");
+    CHECK(scalar_committed(db, "SELECT apply_agent_events_retention()") == "4");
     CHECK(db.scalar("SELECT count(*) FROM agent_events") == "1");
-    CHECK(pg_commit_scalar(db, "SELECT apply_agent_events_retention(interval '30 days')") == "0");
-    CHECK_THROWS(pg_commit_scalar(db, "SELECT apply_agent_events_retention(interval '-1 day')"));
+    CHECK(scalar_committed(db, "SELECT apply_agent_events_retention(interval '30 days')") == "0");
+    CHECK_THROWS(scalar_committed(db, "SELECT apply_agent_events_retention(interval '-1 day')"));
     db.exec("SELECT refresh_agent_events_hourly()");
     CHECK(db.scalar("SELECT count(*) FROM agent_events_hourly") == "1");
 }

@@ -30,17 +30,20 @@
 #include "ferry/error.hpp"
 #include "tests/support/device.hpp"
 #include "tests/support/replicas.hpp"
+#include "tests/support/store_checks.hpp"
 
 using ferry::Blob;
 using ferry::FakeClock;
 using ferry::Store;
 using ferry::Value;
+using ferry::test::count;
 using ferry::test::Device;
 using ferry::test::diff_dumps;
 using ferry::test::dump_summary;
 using ferry::test::dump_synced;
 using ferry::test::Dump;
 using ferry::test::PgDatabase;
+using ferry::test::text;
 
 namespace {
 
@@ -116,16 +119,6 @@ void insert(Store& s, const std::string& table, const std::vector<std::pair<std:
         vals.push_back(value);
     }
     s.execute("INSERT INTO \"" + table + "\" (" + names + ") VALUES (" + marks + ")", vals);
-}
-
-/// The first column of the first row, rendered ("NULL" for NULL, "<no row>" when there is none).
-std::string text(Store& s, const std::string& sql, const std::vector<Value>& p = {}) {
-    auto v = s.query_value(sql, p);
-    return v ? v->to_string() : "<no row>";
-}
-
-std::int64_t count(Store& s, const std::string& table, const std::string& where = "1") {
-    return s.query_value("SELECT count(*) FROM \"" + table + "\" WHERE " + where)->as_int();
 }
 
 /// Asserts that the single value `query` selects in PostgreSQL IS NOT DISTINCT FROM the SQL

@@ -8,20 +8,17 @@
 #include "ferry/error.hpp"
 #include "lib/store/store_impl.hpp"
 #include "tests/support/device.hpp"
+#include "tests/support/store_checks.hpp"
 
 using ferry::FakeClock;
 using ferry::Store;
 using ferry::test::Device;
 using ferry::test::PgDatabase;
+using ferry::test::text;
 
 namespace {
 const char* k_user = "11111111-1111-4111-8111-111111111111";
 const char* k_container = "22222222-2222-4222-8222-222222222222";
-
-std::string text(Store& s, const std::string& sql, const std::vector<ferry::Value>& p = {}) {
-    auto v = s.query_value(sql, p);
-    return v ? v->to_string() : "<no row>";
-}
 
 PgDatabase& install(PgDatabase& db, const std::string& app) {
     ferry::server::install_app_schema(db.conninfo(), app);

@@ -11,12 +11,15 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/store_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace ac = ferry::apps::agentchat;
 using ferry::ErrorCode;
 using ferry::Store;
 using ferry::Value;
+using ferry::test::count;
+using ferry::test::require_rejected;
 
 namespace {
 
@@ -33,31 +36,11 @@ const std::vector<std::string> k_tables = {
     "usage_logs", "rate_limit_tracking", "github_repositories", "error_logs", "user_activity_logs",
     "agent_activity_logs"};
 
-std::int64_t count(Store& s, const std::string& table, const std::string& where = "1") {
-    return s.query_value("SELECT count(*) FROM \"" + table + "\" WHERE " + where)->as_int();
-}
-
 std::string text(Store& s, const std::string& sql, const std::vector<Value>& params = {}) {
     auto v = s.query_value(sql, params);
     REQUIRE(v);
     REQUIRE(!v->is_null());
     return v->as_text();
-}
-
-/// Runs a statement that must fail with a constraint error whose message contains `needle`,
-/// and checks that `table` holds the same rows as before.
-void require_rejected(Store& s, const std::string& table, const std::string& sql, const std::vector<Value>& params,
-                      const std::string& needle) {
-    const auto before = s.query_json("SELECT * FROM \"" + table + "\"");
-    try {
-        s.execute(sql, params);
-        FAIL("accepted: " << sql);
-    } catch (const ferry::Error& e) {
-        INFO(e.what());
-        CHECK(e.code() == ErrorCode::constraint);
-        CHECK(std::string(e.what()).find(needle) != std::string::npos);
-    }
-    CHECK(s.query_json("SELECT * FROM \"" + table + "\"") == before);
 }
 
 void add_chat(Store& s) {

@@ -12,11 +12,14 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/store_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace af = ferry::apps::aiflowo;
 using ferry::Store;
 using ferry::Value;
+using ferry::test::code_of;
+using ferry::test::require_constraint;
 
 namespace {
 
@@ -30,29 +33,6 @@ const std::vector<std::string> kToolIds = {
 
 std::int64_t count(Store& s, const std::string& sql, const std::vector<Value>& params = {}) {
     return s.query_value(sql, params)->as_int();
-}
-
-template <class F>
-void require_constraint(F&& f, const std::string& needle) {
-    try {
-        f();
-    } catch (const ferry::Error& e) {
-        CHECK(e.code() == ferry::ErrorCode::constraint);
-        CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains(needle));
-        return;
-    }
-    FAIL("expected a constraint error mentioning " << needle);
-}
-
-template <class F>
-ferry::ErrorCode code_of(F&& f) {
-    try {
-        f();
-    } catch (const ferry::Error& e) {
-        return e.code();
-    }
-    FAIL("expected a ferry::Error");
-    return ferry::ErrorCode::internal;
 }
 
 void add_user(Store& s, const std::string& id) {

@@ -11,45 +11,22 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/store_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace dec = ferry::apps::december;
 using ferry::ErrorCode;
 using ferry::Store;
 using ferry::Value;
+using ferry::test::columns_of;
+using ferry::test::count;
+using ferry::test::require_rejected;
 
 namespace {
 
 const char* const k_user = "11111111-1111-4111-8111-111111111111";
 const char* const k_container = "22222222-2222-4222-8222-222222222222";
 const char* const k_project = "33333333-3333-4333-8333-333333333333";
-
-std::int64_t count(Store& s, const std::string& table) {
-    return s.query_value("SELECT count(*) FROM " + table)->as_int();
-}
-
-std::vector<std::string> columns_of(Store& s, const std::string& table) {
-    std::vector<std::string> out;
-    for (const auto& row : s.query("SELECT name FROM pragma_table_info(?1) ORDER BY cid", {table}).rows)
-        out.push_back(row[0].as_text());
-    return out;
-}
-
-/// Runs a statement that must fail with a constraint error whose message contains `needle`,
-/// and checks that `table` still has as many rows as before.
-void require_rejected(Store& s, const std::string& table, const std::string& sql, const std::vector<Value>& params,
-                      const std::string& needle) {
-    const auto before = count(s, table);
-    try {
-        s.execute(sql, params);
-        FAIL("accepted: " << sql);
-    } catch (const ferry::Error& e) {
-        INFO(e.what());
-        CHECK(e.code() == ErrorCode::constraint);
-        CHECK(std::string(e.what()).find(needle) != std::string::npos);
-    }
-    CHECK(count(s, table) == before);
-}
 
 void seed_rows(Store& s) {
     s.execute("INSERT INTO users (id, email, name) VALUES (?1, 'ada@example.com', 'Ada')", {k_user});

@@ -12,52 +12,21 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/store_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace dl = ferry::apps::devlog;
 using ferry::ErrorCode;
 using ferry::Store;
 using ferry::Value;
+using ferry::test::code_of;
+using ferry::test::columns_of;
+using ferry::test::count;
+using ferry::test::require_rejected;
 
 namespace {
 
 const char* const k_session = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa";
-
-std::int64_t count(Store& s, const std::string& table) {
-    return s.query_value("SELECT count(*) FROM \"" + table + "\"")->as_int();
-}
-
-std::vector<std::string> columns_of(Store& s, const std::string& table) {
-    std::vector<std::string> out;
-    for (const auto& row : s.query("SELECT name FROM pragma_table_info(?1) ORDER BY cid", {table}).rows)
-        out.push_back(row[0].as_text());
-    return out;
-}
-
-void require_rejected(Store& s, const std::string& table, const std::string& sql, const std::vector<Value>& params,
-                      const std::string& needle) {
-    const auto before = count(s, table);
-    try {
-        s.execute(sql, params);
-        FAIL("accepted: " << sql);
-    } catch (const ferry::Error& e) {
-        INFO(e.what());
-        CHECK(e.code() == ErrorCode::constraint);
-        CHECK(std::string(e.what()).find(needle) != std::string::npos);
-    }
-    CHECK(count(s, table) == before);
-}
-
-template <class F>
-ErrorCode error_code_of(F&& f) {
-    try {
-        f();
-    } catch (const ferry::Error& e) {
-        return e.code();
-    }
-    FAIL("no ferry::Error thrown");
-    return ErrorCode::internal;
-}
 
 /// Grants the store ids [first, last] for `table`, as a lease from the cloud would.
 void grant_ids(Store& s, const std::string& table, std::int64_t first, std::int64_t last) {
@@ -186,7 +155,7 @@ TEST_CASE("devlog: new integer keys come from leased ids, and fail loudly withou
     s.execute(insert, {"a/two"});
     CHECK(s.query_value("SELECT group_concat(id, ',') FROM (SELECT id FROM projects ORDER BY id)")->as_text() ==
           "501,502");
-    CHECK(error_code_of([&] { s.execute(insert, {"a/three"}); }) != ErrorCode::constraint);
+    CHECK(code_of([&] { s.execute(insert, {"a/three"}); }) != ErrorCode::constraint);
     s.execute("INSERT INTO projects (id, name, \"fullName\", \"repoUrl\", \"repoOwner\", \"repoName\") "
               "VALUES (7, 'n', 'a/explicit', 'a/explicit', 'o', 'r')");  // explicit ids need no lease
     CHECK(count(s, "projects") == 3);
@@ -445,7 +414,7 @@ TEST_CASE("devlog: typed helpers", "[unit][devlog]") {
         CHECK(s.query_value("SELECT name FROM projects")->as_text() == "devlog2");
         const auto other = dl::upsert_project(s, {"x", "someone/x", "git@x", "someone", "x", std::nullopt});
         CHECK(other != project);
-        CHECK(error_code_of([&] {
+        CHECK(code_of([&] {
                   dl::upsert_project(s, {"y", "someone/y", "git@x", "someone", "y", std::nullopt});
               }) == ErrorCode::constraint);  // repoUrl taken
     }
@@ -472,7 +441,7 @@ TEST_CASE("devlog: typed helpers", "[unit][devlog]") {
                   ->as_text() == id);
 
         e.session_id = "99999999-9999-4999-8999-999999999999";
-        CHECK(error_code_of([&] { dl::record_agent_event(s, e); }) == ErrorCode::constraint);
+        CHECK(code_of([&] { dl::record_agent_event(s, e); }) == ErrorCode::constraint);
         CHECK(count(s, "agent_events") == 2);
     }
     SECTION("agent sessions start and end with a duration") {
@@ -486,7 +455,7 @@ TEST_CASE("devlog: typed helpers", "[unit][devlog]") {
         dl::AgentSessionEnd bad;
         bad.quality_score = std::string("12.345");
         bad.end_time = std::string("2024-05-01T12:01:30.500Z");
-        CHECK(error_code_of([&] { dl::end_agent_session(s, id, bad); }) == ErrorCode::constraint);
+        CHECK(code_of([&] { dl::end_agent_session(s, id, bad); }) == ErrorCode::constraint);
         CHECK(s.query_value("SELECT end_time FROM agent_sessions WHERE id = ?1", {id})->is_null());
 
         dl::AgentSessionEnd end;
@@ -500,13 +469,13 @@ TEST_CASE("devlog: typed helpers", "[unit][devlog]") {
         CHECK(r.at(0, "outcome").as_text() == "success");
         CHECK(r.at(0, "quality_score").as_text() == "87.50");
 
-        CHECK(error_code_of([&] { dl::end_agent_session(s, id, end); }) == ErrorCode::invalid_argument);
-        CHECK(error_code_of([&] { dl::end_agent_session(s, "99999999-9999-4999-8999-999999999999", end); }) ==
+        CHECK(code_of([&] { dl::end_agent_session(s, id, end); }) == ErrorCode::invalid_argument);
+        CHECK(code_of([&] { dl::end_agent_session(s, "99999999-9999-4999-8999-999999999999", end); }) ==
               ErrorCode::not_found);
         const auto early = dl::start_agent_session(s, as);
         dl::AgentSessionEnd before;
         before.end_time = std::string("2024-05-01T11:00:00.000Z");
-        CHECK(error_code_of([&] { dl::end_agent_session(s, early, before); }) == ErrorCode::invalid_argument);
+        CHECK(code_of([&] { dl::end_agent_session(s, early, before); }) == ErrorCode::invalid_argument);
         dl::end_agent_session(s, early, {});  // now
         CHECK(s.query_value("SELECT duration FROM agent_sessions WHERE id = ?1", {early})->as_int() > 0);
     }
@@ -523,11 +492,11 @@ TEST_CASE("devlog: typed helpers", "[unit][devlog]") {
         CHECK(r.at(0, "status").as_text() == "new");
         CHECK(r.at(0, "priority").as_text() == "medium");
         CHECK(r.at(0, "archived").as_int() == 0);
-        CHECK(error_code_of([&] { dl::create_devlog_entry(s, d); }) == ErrorCode::constraint);
+        CHECK(code_of([&] { dl::create_devlog_entry(s, d); }) == ErrorCode::constraint);
 
         const auto note = dl::add_devlog_note(s, entry, "progress", "halfway");
         CHECK(s.query_value("SELECT devlog_id FROM devlog_notes WHERE id = ?1", {note})->as_int() == entry);
-        CHECK(error_code_of([&] { dl::add_devlog_note(s, entry + 100, "progress", "x"); }) == ErrorCode::constraint);
+        CHECK(code_of([&] { dl::add_devlog_note(s, entry + 100, "progress", "x"); }) == ErrorCode::constraint);
     }
     SECTION("purging old agent events") {
         for (const char* ts : {"2001-01-01T00:00:00.000Z", "2020-06-01T00:00:00.000Z"}) {
@@ -553,8 +522,8 @@ TEST_CASE("devlog: typed helpers", "[unit][devlog]") {
         CHECK(dl::purge_agent_events_older_than(s, std::chrono::hours(24 * 365)) == 1);
         CHECK(count(s, "agent_events") == 1);
         CHECK(dl::purge_agent_events_older_than(s, std::chrono::hours(24 * 365)) == 0);
-        CHECK(error_code_of([&] { dl::purge_agent_events_older_than(s, std::chrono::seconds(0)); }) ==
+        CHECK(code_of([&] { dl::purge_agent_events_older_than(s, std::chrono::seconds(0)); }) ==
               ErrorCode::invalid_argument);
-        CHECK(error_code_of([&] { dl::purge_agent_events_before(s, "2010-01-01"); }) == ErrorCode::invalid_argument);
+        CHECK(code_of([&] { dl::purge_agent_events_before(s, "2010-01-01"); }) == ErrorCode::invalid_argument);
     }
 }

@@ -13,11 +13,13 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/store_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 
 namespace pm = ferry::apps::projectme;
 using ferry::Store;
 using ferry::Value;
+using ferry::test::require_constraint;
 
 namespace {
 
@@ -34,19 +36,6 @@ std::set<std::string> columns_of(Store& s, const std::string& table) {
     auto r = s.query("SELECT name FROM pragma_table_info(?1)", {table});
     for (auto& row : r.rows) out.insert(row[0].as_text());
     return out;
-}
-
-/// Runs f, which must fail with a constraint error whose message contains `needle`.
-template <class F>
-void require_constraint(F&& f, const std::string& needle) {
-    try {
-        f();
-    } catch (const ferry::Error& e) {
-        CHECK(e.code() == ferry::ErrorCode::constraint);
-        CHECK_THAT(std::string(e.what()), Catch::Matchers::Contains(needle));
-        return;
-    }
-    FAIL("expected a constraint error mentioning " << needle);
 }
 
 void add_user(Store& s, const std::string& id, const std::string& username) {

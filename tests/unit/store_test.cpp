@@ -6,33 +6,16 @@
 
 #include "ferry/error.hpp"
 #include "ferry/store.hpp"
+#include "tests/support/store_checks.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using ferry::ErrorCode;
 using ferry::Store;
 using ferry::Value;
+using ferry::test::code_of;
+using ferry::test::message_of;
 
 namespace {
-ErrorCode code_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const ferry::Error& e) {
-        return e.code();
-    }
-    FAIL("expected a ferry::Error");
-    return ErrorCode::internal;
-}
-
-std::string message_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const ferry::Error& e) {
-        return e.what();
-    }
-    FAIL("expected a ferry::Error");
-    return {};
-}
-
 void raw_exec(const std::string& path, const std::string& sql) {
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
