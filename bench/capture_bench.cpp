@@ -24,9 +24,7 @@
 //                      [--dir DIR] [--keep]
 #include <nlohmann/json.hpp>
 
-#include <cstring>
-#include <iostream>
-#include <memory>
+#include <algorithm>
 #include <regex>
 
 #include "bench/bench_util.hpp"
@@ -178,8 +176,6 @@ std::vector<Variant> all_variants() {
 
 // ---------------------------------------------------------------------------------------------
 // Scenarios
-
-enum class Mode { api, raw };
 
 struct Data {
     TableSpec spec;

@@ -10,8 +10,6 @@
 // Usage: sync_bench [--rows N (10000)] [--runs N (3)] [--dir DIR] [--keep]
 #include <pqxx/pqxx>
 
-#include <cstring>
-#include <memory>
 
 #include "bench/bench_util.hpp"
 #include "ferry/postgres_transport.hpp"
@@ -146,7 +144,7 @@ void raw_insert_all(sqlite3* db, const std::string& table, const TableSpec& spec
     raw_exec(db, "COMMIT");
 }
 
-RunTimes one_run(const Config& cfg, int run, const TempDir& dir, const TableSpec& spec, const Parents& parents,
+RunTimes one_run(int run, const TempDir& dir, const TableSpec& spec, const Parents& parents,
                  const std::vector<std::vector<Value>>& rows) {
     RunTimes t;
     Database database(run);
@@ -229,7 +227,6 @@ RunTimes one_run(const Config& cfg, int run, const TempDir& dir, const TableSpec
         if (raw_int(db, "SELECT count(*) FROM chat_messages") != static_cast<std::int64_t>(rows.size()))
             throw std::runtime_error("the pull did not bring every row");
     }
-    (void)cfg;
     return t;
 }
 
@@ -263,7 +260,7 @@ int main(int argc, char** argv) {
         for (int run = 0; run < cfg.runs; ++run) {
             std::fflush(stdout);
             std::fprintf(stderr, "  sync run %d/%d ...\n", run + 1, cfg.runs);
-            const RunTimes t = one_run(cfg, run, dir, spec, parents, rows);
+            const RunTimes t = one_run(run, dir, spec, parents, rows);
             s.add("push", t.push);
             s.add("push_transport", t.push_transport);
             s.add("push_device", t.push - t.push_transport);
