@@ -2,6 +2,7 @@
 #include "lib/sync/push_batch.hpp"
 
 #include <algorithm>
+#include <map>
 
 #include "lib/store/store_impl.hpp"
 #include "lib/sync/remote_apply.hpp"
@@ -96,6 +97,12 @@ json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto)
 /// that now names it) must travel in the same batch, or the child is refused for a missing parent.
 std::int64_t queued_parents(Store::Impl& impl, const TableIndex& index, const json& changes, std::int64_t upto) {
     std::int64_t top = upto;
+    // One scan of the entries after the cut, grouped per row, instead of one scan per parent
+    // looked up (the log has no (tbl, pk) index: capture stays lean).
+    std::map<std::pair<std::int64_t, std::string>, std::int64_t> queued;
+    for (const auto& r : impl.query("SELECT tbl, pk, max(seq) FROM ferry_changes WHERE seq > ? GROUP BY tbl, pk", {upto}).rows)
+        queued[{r[0].as_int(), r[1].as_text()}] = r[2].as_int();
+    if (queued.empty()) return top;
     for (const auto& ch : changes) {
         if (!ch.contains("vals")) continue;
         const json& vals = ch["vals"];
@@ -133,8 +140,8 @@ std::int64_t queued_parents(Store::Impl& impl, const TableIndex& index, const js
                 if (r.rows.empty()) continue;
                 parent_key = r.rows[0][0].as_text();
             }
-            auto m = impl.query("SELECT max(seq) FROM ferry_changes WHERE tbl = ? AND pk = ?", {p.id, parent_key});
-            if (!m.rows[0][0].is_null()) top = std::max(top, m.rows[0][0].as_int());
+            auto q = queued.find({p.id, parent_key});
+            if (q != queued.end()) top = std::max(top, q->second);
         }
     }
     return top;
