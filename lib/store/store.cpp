@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
 
@@ -165,6 +167,21 @@ bool migrate_scope(Store::Impl& impl, const std::string& scope) {
     return applied_any;
 }
 
+/// Switches the file to WAL (a persistent property of the file, so usually already done).
+/// SQLite does not call the busy handler for this switch, which needs the file to itself: when
+/// another connection is creating the same store at this moment, retry until the busy timeout.
+void enable_wal(Store::Impl& impl, int busy_timeout_ms) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::max(busy_timeout_ms, 0));
+    for (;;) {
+        const int rc = sqlite3_exec(impl.handle(), "PRAGMA journal_mode=WAL", nullptr, nullptr, nullptr);
+        if (rc == SQLITE_OK) return;
+        if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED) break;
+        if (std::chrono::steady_clock::now() >= deadline) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    impl.exec("PRAGMA journal_mode=WAL");  // once more, so the error is reported the usual way
+}
+
 void check_file_is_store(Store::Impl& impl, const std::string& app) {
     // Reading the schema is the first access to the file: a file that is not a database fails here.
     auto objects = impl.query("SELECT count(*) FROM sqlite_master", {});
@@ -180,8 +197,15 @@ void check_file_is_store(Store::Impl& impl, const std::string& app) {
         return;
     }
     auto stored = impl.meta("app");
-    if (!stored)
-        throw Error(ErrorDomain::ferry, ErrorCode::not_a_store, impl.path + " has ferry_meta but no app recorded");
+    if (!stored) {
+        // Another connection is creating this store right now (its first migration committed,
+        // its app not yet recorded), or a creation was interrupted. Opening with an app name
+        // finishes the creation; open_impl checks the recorded app again once it is written.
+        if (!app.empty()) return;
+        throw Error(ErrorDomain::ferry, ErrorCode::not_a_store,
+                    impl.path + " has ferry_meta but no app recorded (its creation did not finish); "
+                                "open it with an app name (ferry init --app APP) to finish it");
+    }
     if (!app.empty() && *stored != app)
         throw Error(ErrorDomain::ferry, ErrorCode::wrong_app,
                     impl.path + " is a store of app '" + *stored + "', not '" + app + "'");
@@ -306,7 +330,8 @@ std::unique_ptr<Store::Impl> open_impl(const std::string& path, const std::strin
     impl->db.setBusyTimeout(options.busy_timeout_ms);
     register_functions(*impl);
     check_file_is_store(*impl, app);
-    impl->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON");
+    enable_wal(*impl, options.busy_timeout_ms);
+    impl->exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON");
 
     const bool fresh = !table_exists(*impl, "ferry_meta");
     if (fresh || options.migrate) migrate_scope(*impl, "ferry");
@@ -317,6 +342,9 @@ std::unique_ptr<Store::Impl> open_impl(const std::string& path, const std::strin
         if (!impl->meta("site_id")) impl->set_meta("site_id", new_site_id());
     });
     impl->app = *impl->meta("app");
+    if (!app.empty() && impl->app != app)  // created at the same moment by someone else, for another app
+        throw Error(ErrorDomain::ferry, ErrorCode::wrong_app,
+                    impl->path + " is a store of app '" + impl->app + "', not '" + app + "'");
     impl->site_id = *impl->meta("site_id");
 
     bool changed = false;

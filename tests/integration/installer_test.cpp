@@ -6,6 +6,7 @@
 #include <fstream>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "ferry/error.hpp"
 #include "ferry/server.hpp"
@@ -72,7 +73,7 @@ TEST_CASE("a database holds one app, and an unknown app is named", "[integration
     }
 }
 
-TEST_CASE("two threads creating one new device store at once both succeed", "[integration][installer]") {
+TEST_CASE("four threads creating one new device store at once all succeed", "[integration][installer]") {
     ferry::test::TempDir dir;
     const auto path = dir.file("shared.db");
     std::string errors;
@@ -85,9 +86,10 @@ TEST_CASE("two threads creating one new device store at once both succeed", "[in
             errors += e.what();
         }
     };
-    std::thread a(open), b(open);
-    a.join();
-    b.join();
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 4; ++i) threads.emplace_back(open);
+    for (auto& t : threads) t.join();
+    INFO(errors);
     REQUIRE(errors.empty());
     auto s = ferry::Store::open(path, "agentchat");
     REQUIRE(s.query_value("SELECT count(*) FROM ferry_migrations WHERE scope = 'agentchat'")->as_int() == s.schema_version());
