@@ -22,14 +22,26 @@ constexpr int k_max_batch = 10000;
 constexpr int k_max_page = 10000;
 constexpr int k_max_lease = 10000;
 
-// Changes of transactions older than every transaction that may still write here: the bound is
-// the oldest in-progress xid of the snapshot, leaving out only those positively known to belong
-// to another database (they cannot write our change log); anything uncertain holds it back.
-constexpr const char* k_bound_cte =
-    "WITH snap AS (SELECT pg_current_snapshot() AS s), "
-    "bound AS (SELECT coalesce((SELECT min(x) FROM snap, pg_snapshot_xip(snap.s) x WHERE x::xid NOT IN ("
-    "  SELECT backend_xid FROM pg_stat_activity WHERE backend_xid IS NOT NULL "
-    "  AND datname IS DISTINCT FROM current_database())), (SELECT pg_snapshot_xmax(s) FROM snap)) AS b) ";
+// Changes are handed out only below a bound that no transaction which may still write our change
+// log is older than: the oldest in-progress xid of a fresh snapshot, leaving out only the xids
+// positively known to belong to another database (they cannot write here); anything uncertain
+// holds the bound back. The other databases' xids are read *before* the snapshot is taken: read
+// after it (as one statement would), a transaction there that commits in between is in the
+// snapshot but no longer listed, and would hold the bound back for nothing. Changes below the
+// bound are all committed when the caller's next statement takes its own snapshot.
+std::string pull_bound(pqxx::work& tx) {
+    const auto others = tx.exec(
+        "SELECT coalesce(array_agg(backend_xid::text), '{}')::text FROM pg_stat_activity "
+        "WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()");
+    return tx
+        .exec_params(
+            "WITH snap AS (SELECT pg_current_snapshot() AS s) "
+            "SELECT coalesce((SELECT min(x) FROM snap, pg_snapshot_xip(snap.s) x "
+            "                 WHERE x::xid <> ALL($1::text::xid[])), "
+            "                (SELECT pg_snapshot_xmax(s) FROM snap))::text",
+            others[0][0].c_str())[0][0]
+        .c_str();
+}
 
 struct Position {
     std::uint64_t xid = 0;
@@ -523,11 +535,10 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
     // Handed out in (xid, id) order below the bound: a transaction that started earlier but
     // commits later is still ahead of the cursor.
     auto page = tx.exec_params(
-        std::string(k_bound_cte) +
-            "SELECT c.xid::text, c.id, c.tbl, c.pk::text, c.origin IS NOT DISTINCT FROM $4 FROM ferry.changes c, bound "
-            "WHERE (c.xid, c.id) > ($1::text::xid8, $2::bigint) AND c.xid < bound.b "
-            "ORDER BY c.xid, c.id LIMIT $3",
-        std::to_string(position->xid), position->id, limit, site);
+        "SELECT c.xid::text, c.id, c.tbl, c.pk::text, c.origin IS NOT DISTINCT FROM $4 FROM ferry.changes c "
+        "WHERE (c.xid, c.id) > ($1::text::xid8, $2::bigint) AND c.xid < $5::text::xid8 "
+        "ORDER BY c.xid, c.id LIMIT $3",
+        std::to_string(position->xid), position->id, limit, site, pull_bound(tx));
 
     json out = {{"rows", json::array()}, {"cursor", cursor}, {"more", page.size() == static_cast<std::size_t>(limit)}};
     std::vector<std::pair<std::string, std::string>> order;  // (table, pk) by first appearance
@@ -584,9 +595,10 @@ json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int
     if (cursor.empty()) {
         // The snapshot starts: everything logged below the bound is in the data it reads, so
         // pulling continues from there afterwards (later changes are applied again: harmless).
-        auto r = tx.exec(std::string(k_bound_cte) +
-                         "SELECT c.xid::text || ':' || c.id FROM ferry.changes c, bound WHERE c.xid < bound.b "
-                         "ORDER BY c.xid DESC, c.id DESC LIMIT 1");
+        auto r = tx.exec_params(
+            "SELECT c.xid::text || ':' || c.id FROM ferry.changes c WHERE c.xid < $1::text::xid8 "
+            "ORDER BY c.xid DESC, c.id DESC LIMIT 1",
+            pull_bound(tx));
         cursor = r.empty() ? "0:0" : r[0][0].c_str();
         table = all.empty() ? "" : all.front().name;
         after = json();
