@@ -1,6 +1,5 @@
 // lib/store/store.cpp: opening a device store (WAL, Ferry's SQL functions, migrations) and
 // running SQL on it.
-#include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -65,35 +64,46 @@ void register_functions(Store::Impl& impl) {
         throw_sqlite(impl.handle(), "registering ferry_next_id");
 }
 
-void bind_params(SQLite::Statement& st, const std::vector<Value>& params) {
+void bind_params(sqlite3* db, sqlite3_stmt* st, const std::vector<Value>& params, const std::string& sql) {
+    const int expected = sqlite3_bind_parameter_count(st);
+    if (static_cast<int>(params.size()) != expected)
+        throw Error(ErrorDomain::ferry, ErrorCode::invalid_argument,
+                    "the statement takes " + std::to_string(expected) + " parameter(s) but " +
+                        std::to_string(params.size()) + " were given (running: " + sql + ")");
     for (std::size_t i = 0; i < params.size(); ++i) {
         const int idx = static_cast<int>(i + 1);
         const Value& v = params[i];
+        int rc = SQLITE_OK;
         switch (v.type()) {
-        case Value::Type::null: st.bind(idx); break;
-        case Value::Type::integer: st.bind(idx, static_cast<int64_t>(v.as_int())); break;
-        case Value::Type::real: st.bind(idx, v.as_real()); break;
-        case Value::Type::text: st.bind(idx, v.as_text()); break;
+        case Value::Type::null: rc = sqlite3_bind_null(st, idx); break;
+        case Value::Type::integer: rc = sqlite3_bind_int64(st, idx, v.as_int()); break;
+        case Value::Type::real: rc = sqlite3_bind_double(st, idx, v.as_real()); break;
+        case Value::Type::text:
+            rc = sqlite3_bind_text64(st, idx, v.as_text().data(), v.as_text().size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+            break;
         case Value::Type::blob: {
             // An empty vector's data() may be null, which SQLite would bind as NULL.
             static const std::uint8_t empty = 0;
             const auto& b = v.as_blob();
-            st.bind(idx, b.empty() ? &empty : b.data(), static_cast<int>(b.size()));
+            rc = sqlite3_bind_blob64(st, idx, b.empty() ? &empty : b.data(), b.size(), SQLITE_TRANSIENT);
             break;
         }
         }
+        if (rc != SQLITE_OK) throw_sqlite(db, "binding parameter " + std::to_string(idx) + " of: " + sql);
     }
 }
 
-Value column_value(SQLite::Statement& st, int i) {
-    auto col = st.getColumn(i);
-    switch (col.getType()) {
-    case SQLITE_INTEGER: return Value(static_cast<std::int64_t>(col.getInt64()));
-    case SQLITE_FLOAT: return Value(col.getDouble());
-    case SQLITE_TEXT: return Value(std::string(col.getText(), static_cast<std::size_t>(col.getBytes())));
+Value column_value(sqlite3_stmt* st, int i) {
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER: return Value(static_cast<std::int64_t>(sqlite3_column_int64(st, i)));
+    case SQLITE_FLOAT: return Value(sqlite3_column_double(st, i));
+    case SQLITE_TEXT: {
+        auto p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+        return Value(std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(st, i))));
+    }
     case SQLITE_BLOB: {
-        auto p = static_cast<const std::uint8_t*>(col.getBlob());
-        return Value(Blob(p, p + col.getBytes()));
+        auto p = static_cast<const std::uint8_t*>(sqlite3_column_blob(st, i));
+        return Value(Blob(p, p + sqlite3_column_bytes(st, i)));
     }
     default: return Value();
     }
@@ -239,35 +249,98 @@ void Store::Impl::exec(const std::string& sql) {
     }
 }
 
-std::int64_t Store::Impl::execute(const std::string& sql, const std::vector<Value>& params) {
-    try {
-        SQLite::Statement st(db, sql);
-        bind_params(st, params);
-        while (st.executeStep()) {
-        }
-        return sqlite3_changes64(handle());
-    } catch (const SQLite::Exception& e) {
-        throw sqlite_error(e, "running: " + sql);
+namespace detail {
+void StatementCache::Finalize::operator()(sqlite3_stmt* s) const noexcept { sqlite3_finalize(s); }
+
+StatementCache::StatementPtr StatementCache::prepare(sqlite3* db, const std::string& sql) {
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v3(db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &raw, nullptr) !=
+        SQLITE_OK)
+        throw_sqlite(db, "running: " + sql);
+    return StatementPtr(raw);
+}
+
+StatementCache::Entry* StatementCache::acquire(sqlite3* db, const std::string& sql) {
+    auto it = m_entries.find(sql);
+    if (it != m_entries.end()) {
+        if (it->second.busy) return nullptr;
+        m_order.splice(m_order.begin(), m_order, it->second.position);
+        it->second.busy = true;
+        return &it->second;
     }
+    StatementPtr statement = prepare(db, sql);  // throws before anything is cached
+    if (m_entries.size() >= m_capacity) {
+        for (auto victim = m_order.end(); victim != m_order.begin();) {
+            --victim;
+            auto e = m_entries.find(*victim);
+            if (e->second.busy) continue;
+            m_entries.erase(e);
+            m_order.erase(victim);
+            break;
+        }
+    }
+    m_order.push_front(sql);
+    Entry& entry = m_entries[sql];
+    entry.statement = std::move(statement);
+    entry.position = m_order.begin();
+    entry.busy = true;
+    return &entry;
+}
+
+void StatementCache::release(Entry& entry) noexcept {
+    if (sqlite3_stmt* st = entry.statement.get()) {
+        sqlite3_reset(st);  // an error here repeats the one the use already reported
+        sqlite3_clear_bindings(st);  // frees copies of large bound values now
+    }
+    entry.busy = false;
+}
+}  // namespace detail
+
+namespace {
+/// Steps `st` to its end, calling on_row for each row; SQLite errors are thrown with `sql` named.
+template <class F>
+void run_statement(sqlite3* db, sqlite3_stmt* st, const std::string& sql, F&& on_row) {
+    for (;;) {
+        const int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            on_row();
+            continue;
+        }
+        if (rc == SQLITE_DONE) return;
+        throw_sqlite(db, "running: " + sql);
+    }
+}
+}  // namespace
+
+std::int64_t Store::Impl::execute(const std::string& sql, const std::vector<Value>& params) {
+    sqlite3* conn = handle();
+    return statements.with(conn, sql, [&](sqlite3_stmt* st) -> std::int64_t {
+        if (!st) return 0;  // only whitespace or comments
+        bind_params(conn, st, params, sql);
+        run_statement(conn, st, sql, [] {});
+        return sqlite3_changes64(conn);
+    });
 }
 
 QueryResult Store::Impl::query(const std::string& sql, const std::vector<Value>& params) {
-    try {
-        SQLite::Statement st(db, sql);
-        bind_params(st, params);
+    sqlite3* conn = handle();
+    return statements.with(conn, sql, [&](sqlite3_stmt* st) {
         QueryResult r;
-        const int n = st.getColumnCount();
-        for (int i = 0; i < n; ++i) r.columns.emplace_back(st.getColumnName(i));
-        while (st.executeStep()) {
+        if (!st) return r;
+        bind_params(conn, st, params, sql);
+        int n = -1;
+        run_statement(conn, st, sql, [&] {
+            if (n < 0) n = sqlite3_column_count(st);
             Row row;
             row.reserve(static_cast<std::size_t>(n));
             for (int i = 0; i < n; ++i) row.push_back(column_value(st, i));
             r.rows.push_back(std::move(row));
-        }
+        });
+        // Read after the first step: a schema change since the statement was cached is in it now.
+        n = sqlite3_column_count(st);
+        for (int i = 0; i < n; ++i) r.columns.emplace_back(sqlite3_column_name(st, i));
         return r;
-    } catch (const SQLite::Exception& e) {
-        throw sqlite_error(e, "running: " + sql);
-    }
+    });
 }
 
 void Store::Impl::transaction(const std::function<void()>& body) {

@@ -3,16 +3,67 @@
 
 #include <SQLiteCpp/Database.h>
 
+#include <list>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ferry/store.hpp"
 #include "lib/core/hlc.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace ferry {
+namespace detail {
+
+/// Prepared statements kept by their SQL text, least recently used first out. Preparing costs
+/// more than running a one-row INSERT, and apps and the sync engine run the same few statements
+/// over and over. A statement is reset and its bindings cleared as soon as a use ends, so no
+/// cached statement holds a read transaction open. A statement still in use (the same SQL run
+/// again from inside a SQL function it called) is not shared: that use gets its own. SQLite
+/// prepares a statement again by itself after a schema change, so column lists are read from
+/// the statement after its first step, never remembered.
+class StatementCache {
+public:
+    explicit StatementCache(std::size_t capacity) : m_capacity(capacity) {}
+
+    /// Runs use(stmt) with a prepared statement for `sql` (null when `sql` holds no statement).
+    template <class F>
+    auto with(sqlite3* db, const std::string& sql, F&& use) {
+        Entry* entry = acquire(db, sql);
+        if (!entry) {
+            StatementPtr own = prepare(db, sql);
+            return use(own.get());
+        }
+        struct Release {
+            Entry* e;
+            ~Release() { release(*e); }
+        } release{entry};
+        return use(entry->statement.get());
+    }
+
+private:
+    struct Finalize {
+        void operator()(sqlite3_stmt* s) const noexcept;
+    };
+    using StatementPtr = std::unique_ptr<sqlite3_stmt, Finalize>;
+    struct Entry {
+        StatementPtr statement;
+        std::list<std::string>::iterator position;
+        bool busy = false;
+    };
+    static StatementPtr prepare(sqlite3* db, const std::string& sql);
+    Entry* acquire(sqlite3* db, const std::string& sql);
+    static void release(Entry& entry) noexcept;
+
+    std::size_t m_capacity;
+    std::list<std::string> m_order;  // most recently used first
+    std::unordered_map<std::string, Entry> m_entries;
+};
+
+}  // namespace detail
 
 struct Store::Impl {
     Impl(const std::string& path, int flags);
@@ -20,6 +71,8 @@ struct Store::Impl {
     std::string path;
     std::string app;
     SQLite::Database db;
+    /// Declared after db: its statements are finalized before the connection closes.
+    detail::StatementCache statements{128};
     detail::HybridClock clock{SystemClock::instance()};
     std::string site_id;
     int schema_version = 0;

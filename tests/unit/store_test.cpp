@@ -176,3 +176,45 @@ TEST_CASE("ids and timestamps have the device formats", "[unit][store]") {
     REQUIRE(ts[10] == 'T');
     REQUIRE(ts[19] == '.');
 }
+
+TEST_CASE("statements run again after an error, a schema change and many other statements", "[store]") {
+    ferry::test::TempDir dir;
+    auto store = Store::open(dir.file("cache.db"), "december");
+    const std::string insert = "INSERT INTO users(id, email) VALUES (?, ?)";
+    store.execute(insert, {Store::new_id(), "a@example.com"});
+    // The same statement fails (duplicate email), then runs again with other values.
+    REQUIRE(code_of([&] { store.execute(insert, {Store::new_id(), "a@example.com"}); }) == ErrorCode::constraint);
+    store.execute(insert, {Store::new_id(), "b@example.com"});
+    REQUIRE(store.query_value("SELECT count(*) FROM users")->as_int() == 2);
+
+    // A cached statement sees a column added after it was first run.
+    store.exec("CREATE TABLE scratch(a INTEGER)");
+    store.execute("INSERT INTO scratch(a) VALUES (1)", {});
+    REQUIRE(store.query("SELECT * FROM scratch").columns.size() == 1);
+    store.exec("ALTER TABLE scratch ADD COLUMN b TEXT DEFAULT 'x'");
+    auto after = store.query("SELECT * FROM scratch");
+    REQUIRE(after.columns.size() == 2);
+    REQUIRE(after.rows[0][1].as_text() == "x");
+
+    // More distinct statements than the cache holds: the first still runs, with its own parameters.
+    for (int i = 0; i < 300; ++i) REQUIRE(store.query_value("SELECT " + std::to_string(i) + " + ?", {1})->as_int() == i + 1);
+    store.execute(insert, {Store::new_id(), "c@example.com"});
+    REQUIRE(store.query_value("SELECT count(*) FROM users WHERE email = ?", {"c@example.com"})->as_int() == 1);
+}
+
+TEST_CASE("a query that was run leaves no read transaction open for other connections", "[store]") {
+    ferry::test::TempDir dir;
+    const auto path = dir.file("readers.db");
+    auto store = Store::open(path, "december");
+    store.execute("INSERT INTO users(id, email) VALUES (?, 'a@example.com')", {Store::new_id()});
+    REQUIRE(store.query("SELECT id FROM users").rows.size() == 1);
+    // A full checkpoint needs every reader gone: one that stayed open would report busy here.
+    sqlite3* other = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(other, "SELECT count(*) FROM sqlite_master", nullptr, nullptr, nullptr) == SQLITE_OK);
+    int log = -1, done = -1;
+    const int rc = sqlite3_wal_checkpoint_v2(other, "main", SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    sqlite3_close(other);
+    REQUIRE(rc == SQLITE_OK);
+    REQUIRE(log == 0);
+}
