@@ -368,8 +368,8 @@ private:
 };
 
 /// Time spent stepping each statement (by SQL text), from SQLite's profile trace, and what one
-/// prepare of that statement costs. Ferry prepares on every call, so `count` is also the number
-/// of prepares. SQLite's profile clock has millisecond resolution here: sums over thousands of
+/// prepare of that statement costs. Ferry caches prepared statements, so most of the `count`
+/// calls reuse one prepare. SQLite's profile clock has millisecond resolution here: sums over thousands of
 /// calls are estimates.
 struct StatementProfile {
     struct Entry {
@@ -700,7 +700,7 @@ int main(int argc, char** argv) {
 
             print_main(cfg, "raw (sqlite3, statement prepared once, on the store's own connection)", "raw", s);
             if (cfg.api) {
-                print_main(cfg, "api (ferry::Store::execute per row inside Store::transaction; it prepares on every call)",
+                print_main(cfg, "api (ferry::Store::execute per row inside Store::transaction; statements cached)",
                            "api", s);
                 std::printf("  api captured / raw plain (what an app using the public API pays vs the engine):");
                 for (const auto& sc : k_scenarios) std::printf("  %s %.2fx", sc.key, s.med(std::string("api_vs_raw/") + sc.key));
