@@ -607,10 +607,13 @@ json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int
     auto it = std::find_if(all.begin(), all.end(), [&](const PgTable& t) { return t.name == table; });
     if (it == all.end() && !all.empty()) bad_request("bad snapshot table '" + table + "'");
 
+    // A page fills up across tables (parents first, the order the device applies them in), so
+    // a fresh device with many small tables needs few round trips.
     json out = {{"rows", json::array()}, {"cursor", cursor}};
-    if (it != all.end()) {
+    std::int64_t room = limit;
+    for (; it != all.end(); ++it, after = json()) {
         const PgTable& t = *it;
-        std::string order, tuple, from_after;
+        std::string order, from_after;
         for (std::size_t i = 0; i < t.pk.size(); ++i) {
             order += (i ? ", " : "") + std::string("t.") + pg_ident(t.pk[i]);
             from_after += (i ? ", " : "") + from_device_expr(t.column(t.pk[i]), "($1::jsonb -> " + std::to_string(i) + ")");
@@ -620,17 +623,18 @@ json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int
                                    ")::text FROM " + pg_ident(t.name) + " t ";
         auto rows = resume ? tx.exec_params(select + "WHERE (" + order + ") > (" + from_after + ") ORDER BY " + order +
                                                 " LIMIT $2",
-                                            after.dump(), limit)
-                           : tx.exec_params(select + "ORDER BY " + order + " LIMIT $1", limit);
+                                            after.dump(), room)
+                           : tx.exec_params(select + "ORDER BY " + order + " LIMIT $1", room);
         json last;
         for (const auto& r : rows) {
             last = json::parse(r[0].c_str());
             out["rows"].push_back({{"t", t.name}, {"pk", last}, {"row", json::parse(r[1].c_str())}});
         }
-        if (rows.size() == static_cast<std::size_t>(limit))
+        room -= static_cast<std::int64_t>(rows.size());
+        if (room == 0) {
             out["snapshot"] = {{"cursor", cursor}, {"table", t.name}, {"after", last}};
-        else if (std::next(it) != all.end())
-            out["snapshot"] = {{"cursor", cursor}, {"table", std::next(it)->name}, {"after", nullptr}};
+            break;
+        }
     }
     const bool done = !out.contains("snapshot");
     if (done) out["snapshot"] = nullptr;

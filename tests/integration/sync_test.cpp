@@ -403,6 +403,29 @@ TEST_CASE("a long offline device pushes and catches up in batches, reporting pro
     REQUIRE(db.scalar("SELECT count(*) FROM chat_messages") == "250");
 }
 
+TEST_CASE("a fresh device's snapshot fills each page across tables", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december");
+    seed_container(a.store());  // a user and a container: two tables
+    for (int i = 0; i < 3; ++i)
+        a.store().execute("INSERT INTO projects(id, container_id, name, user_id) VALUES (?, ?, ?, ?)",
+                          {Store::new_id(), k_container, "p" + std::to_string(i), k_user});
+    a.sync();
+    auto pull_pages = [&](int page) {
+        Device fresh(db, "december");
+        ferry::SyncOptions options;
+        options.pull_page = page;
+        int pages = 0;
+        options.on_progress = [&](const ferry::SyncProgress& p) { pages += p.phase == "pull"; };
+        REQUIRE(fresh.sync(options).pulled == 5);
+        REQUIRE(text(fresh.store(), "SELECT count(*) FROM projects") == "3");
+        return pages;
+    };
+    REQUIRE(pull_pages(100) == 1);  // five rows of three tables in one page
+    REQUIRE(pull_pages(2) == 3);    // 2 + 2 + 1, each page crossing a table boundary where it must
+}
+
 TEST_CASE("rows written while a batch is in flight are pushed even after the log was emptied", "[integration][sync]") {
     PgDatabase db;
     install(db, "december");
