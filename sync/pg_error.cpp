@@ -9,6 +9,9 @@
 namespace ferry::detail {
 
 std::string redact_conninfo(const std::string& conninfo) {
+    if (conninfo.find_first_not_of(" \t") == std::string::npos)
+        return "the server named by the PG* environment variables (no connection string was given; set DATABASE_URL "
+               "or pass --database-url)";
     static const std::regex url_password(R"(://([^:/@]+):[^@]*@)");
     static const std::regex kv_password(R"(password\s*=\s*('[^']*'|\S+))");
     std::string out = std::regex_replace(conninfo, url_password, "://$1:***@");

@@ -135,6 +135,11 @@ TEST_CASE("ferry server init and ferry sync against PostgreSQL", "[integration][
         auto s = nlohmann::json::parse(run_ferry({"status", "--db", db, "--json"}).out);
         REQUIRE(s["pending_changes"].get<int>() >= 1);
     }
+    SECTION("no connection string and no server where PG* points: the message says to set DATABASE_URL") {
+        auto r = run_ferry({"sync", "--db", db}, "env -u DATABASE_URL PGHOST=127.0.0.1 PGPORT=1 PGCONNECT_TIMEOUT=2");
+        REQUIRE(r.code == 4);
+        REQUIRE(r.err.find("DATABASE_URL") != std::string::npos);
+    }
     SECTION("a password in the URL never appears in messages") {
         auto r = run_ferry({"sync", "--db", db, "--database-url", "postgresql://someone:s3cret@127.0.0.1:1/x?connect_timeout=2"});
         REQUIRE(r.code == 4);
