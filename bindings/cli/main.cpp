@@ -214,8 +214,8 @@ int main(int argc, char** argv) {
             for (const auto& a : ferry::Store::available_apps()) std::cout << a << "\n";
         } else if (*server_trim) {
             auto r = ferry::server::trim_changes(database_url(url), inactive_days);
-            std::cout << "deleted " << r.deleted << " change-log entries; horizon "
-                      << (r.horizon.empty() ? "(none)" : r.horizon) << "\n";
+            std::cout << "deleted " << r.deleted << " change-log entries and " << r.tombstones
+                      << " old tombstones; horizon " << (r.horizon.empty() ? "(none)" : r.horizon) << "\n";
         } else if (*server_init) {
             auto r = ferry::server::install_app_schema(database_url(url), app_name);
             std::cerr << "ferry: app '" << app_name << "' cloud schema at version " << r.to_version;

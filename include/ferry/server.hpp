@@ -28,11 +28,13 @@ int installed_version(const std::string& conninfo, const std::string& app);
 struct TrimResult {
     std::int64_t deleted = 0;  ///< change-log entries removed
     std::string horizon;       ///< the highest position trimmed so far ("" if never)
+    std::int64_t tombstones = 0;  ///< clocks of rows deleted more than `inactive_days` ago, forgotten
 };
 
 /// Deletes the change-log entries that every device seen in the last `inactive_days` days has
-/// pulled. A device inactive for longer gets "resync required" on its next pull and takes a
-/// fresh snapshot (it never misses a delete). Throws Error(connection), Error(invalid_argument).
+/// pulled, and the tombstones (delete clocks in ferry.rows) of rows deleted longer ago than that.
+/// A device inactive for longer gets "resync required" on its next pull and takes a fresh
+/// snapshot (it never misses a delete). Throws Error(connection), Error(invalid_argument).
 TrimResult trim_changes(const std::string& conninfo, int inactive_days = 30);
 
 }  // namespace ferry::server

@@ -1,4 +1,5 @@
-// sync/server/maintenance.cpp: operator tasks on a cloud database: trimming the change log.
+// sync/server/maintenance.cpp: operator tasks on a cloud database: trimming the change log and
+// old tombstones.
 #include <pqxx/pqxx>
 
 #include "ferry/error.hpp"
@@ -14,10 +15,12 @@ TrimResult trim_changes(const std::string& conninfo, int inactive_days) {
     detail::translate_pg("trimming the change log", [&] {
         pqxx::connection c(conninfo);
         pqxx::work tx(c);
-        auto r = tx.exec_params("SELECT deleted, coalesce(horizon, '') FROM ferry.trim_changes(make_interval(days => $1))",
-                                inactive_days);
+        auto r = tx.exec_params(
+            "SELECT deleted, coalesce(horizon, ''), tombstones FROM ferry.trim_changes(make_interval(days => $1))",
+            inactive_days);
         result.deleted = r[0][0].as<std::int64_t>();
         result.horizon = r[0][1].as<std::string>();
+        result.tombstones = r[0][2].as<std::int64_t>();
         tx.commit();
     });
     return result;

@@ -446,6 +446,45 @@ TEST_CASE("rows written while a batch is in flight are pushed even after the log
     REQUIRE(a.store().status().pending_changes == 0);
 }
 
+TEST_CASE("trim forgets the tombstones of rows deleted long ago and keeps every other row's clocks",
+          "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december"), b(db, "december");
+    seed_container(a.store());
+    std::vector<std::string> projects;
+    for (int i = 0; i < 3; ++i) {
+        projects.push_back(Store::new_id());
+        a.store().execute("INSERT INTO projects(id, container_id, name, user_id) VALUES (?, ?, ?, ?)",
+                          {projects.back(), k_container, "p" + std::to_string(i), k_user});
+    }
+    a.sync();
+    b.sync();
+    a.store().execute("DELETE FROM projects WHERE id = ?", {projects[0]});  // deleted long ago (below)
+    a.store().execute("DELETE FROM projects WHERE id = ?", {projects[1]});  // deleted just now
+    a.sync();
+    const std::string rows_of = "SELECT count(*) FROM ferry.rows WHERE tbl = 'projects' AND pk = '[\"";
+    REQUIRE(db.scalar(rows_of + projects[0] + "\"]'") == "1");
+    // Age the first row's history: created 41 days ago, deleted 40 days ago.
+    auto days_ago = [](int d) {
+        return "((floor(extract(epoch FROM now() - interval '" + std::to_string(d) + " days') * 1000)::bigint) << 16)";
+    };
+    db.exec("UPDATE ferry.rows SET created_hlc = " + days_ago(41) + ", deleted_hlc = " + days_ago(40) +
+            " WHERE tbl = 'projects' AND pk = '[\"" + projects[0] + "\"]'");
+    auto trimmed = ferry::server::trim_changes(db.conninfo(), 30);
+    REQUIRE(trimmed.tombstones == 1);
+    REQUIRE(db.scalar(rows_of + projects[0] + "\"]'") == "0");
+    REQUIRE(db.scalar(rows_of + projects[1] + "\"]'") == "1");  // a recent delete keeps its tombstone
+    REQUIRE(db.scalar(rows_of + projects[2] + "\"]'") == "1");  // a live row keeps its clocks
+    REQUIRE(ferry::server::trim_changes(db.conninfo(), 30).tombstones == 0);
+    // A device that still had the row queues an update: the row is gone, the update is superseded.
+    b.store().execute("UPDATE projects SET name = 'late edit' WHERE id = ?", {projects[0]});
+    auto r = b.sync();
+    REQUIRE(r.superseded == 1);
+    REQUIRE(db.scalar("SELECT count(*) FROM projects WHERE id = '" + projects[0] + "'") == "0");
+    REQUIRE(text(b.store(), "SELECT count(*) FROM projects") == "1");
+}
+
 TEST_CASE("a device idle past the trimmed change log resyncs from a snapshot and misses no delete",
           "[integration][sync]") {
     PgDatabase db;
