@@ -95,6 +95,33 @@ TEST_CASE("bad opens get clear errors and leave the file alone", "[unit][store]"
         REQUIRE(msg.find("december") != std::string::npos);
         REQUIRE(code_of([&] { Store::open(path, "devlog"); }) == ErrorCode::wrong_app);
     }
+    SECTION("a store damaged in the middle of the file is reported as corrupt, naming the remedy") {
+        const auto path = dir.file("damaged.db");
+        {
+            auto store = Store::open(path, "december");
+            store.transaction([&] {
+                for (int i = 0; i < 200; ++i)
+                    store.execute("INSERT INTO users(id, email) VALUES (?, ?)",
+                                  {Store::new_id(), "u" + std::to_string(i) + "@example.com"});
+            });
+        }  // the last connection to close checkpoints the WAL into the file
+        {
+            // Overwrite every page after the first (the schema stays readable; the data does not).
+            std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+            f.seekg(0, std::ios::end);
+            const auto size = static_cast<std::size_t>(f.tellg());
+            REQUIRE(size > 3 * 4096);
+            f.seekp(4096);
+            const std::string junk(size - 4096, '\x5a');
+            f.write(junk.data(), static_cast<std::streamsize>(junk.size()));
+        }
+        auto use = [&] {
+            auto store = Store::open(path, "december");
+            store.query("SELECT count(*) FROM users");
+        };
+        REQUIRE(code_of(use) == ErrorCode::corrupt);
+        REQUIRE(message_of(use).find("backup") != std::string::npos);
+    }
     SECTION("a store written by a newer Ferry is refused") {
         const auto path = dir.file("new.db");
         int version = Store::open(path, "december").schema_version();
@@ -177,7 +204,7 @@ TEST_CASE("ids and timestamps have the device formats", "[unit][store]") {
     REQUIRE(ts[19] == '.');
 }
 
-TEST_CASE("statements run again after an error, a schema change and many other statements", "[store]") {
+TEST_CASE("statements run again after an error, a schema change and many other statements", "[unit][store]") {
     ferry::test::TempDir dir;
     auto store = Store::open(dir.file("cache.db"), "december");
     const std::string insert = "INSERT INTO users(id, email) VALUES (?, ?)";
@@ -202,7 +229,7 @@ TEST_CASE("statements run again after an error, a schema change and many other s
     REQUIRE(store.query_value("SELECT count(*) FROM users WHERE email = ?", {"c@example.com"})->as_int() == 1);
 }
 
-TEST_CASE("a query that was run leaves no read transaction open for other connections", "[store]") {
+TEST_CASE("a query that was run leaves no read transaction open for other connections", "[unit][store]") {
     ferry::test::TempDir dir;
     const auto path = dir.file("readers.db");
     auto store = Store::open(path, "december");
