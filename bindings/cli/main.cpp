@@ -185,7 +185,7 @@ int main(int argc, char** argv) {
                 nlohmann::ordered_json j = {{"pushed", r.pushed},         {"applied", r.applied},
                                             {"superseded", r.superseded}, {"rejected", r.rejected},
                                             {"pulled", r.pulled},         {"leased", r.leased},
-                                            {"cursor", r.cursor}};
+                                            {"cursor", r.cursor},         {"warnings", r.warnings}};
                 std::cout << j.dump(2) << "\n";
             } else {
                 std::cout << "pushed " << r.pushed << " (applied " << r.applied << ", superseded " << r.superseded
@@ -194,6 +194,7 @@ int main(int argc, char** argv) {
             }
             if (r.rejected > 0)
                 std::cerr << "ferry: " << r.rejected << " writes were refused; see: ferry rejected --db " << db << "\n";
+            for (const auto& w : r.warnings) std::cerr << "ferry: warning: " << w << "\n";
         } else if (*rejected) {
             auto store = ferry::Store::open_existing(db);
             auto list = ferry::rejected_writes(store);

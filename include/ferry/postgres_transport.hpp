@@ -14,6 +14,9 @@ namespace ferry {
 struct ServerOptions {
     /// Changes whose clock is further ahead of the server's clock than this are rejected.
     std::int64_t max_clock_skew_ms = 5 * 60 * 1000;
+    /// A pull held back by a transaction in the app's database open longer than this says so
+    /// (SyncReport::warnings): changes committed after it began wait until it ends.
+    std::int64_t held_back_notice_ms = 10 * 1000;
 };
 
 /// Connects to the database named by `conninfo` (URL or key=value; "" uses libpq's PG*

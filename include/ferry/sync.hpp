@@ -52,6 +52,9 @@ struct SyncReport {
     std::int64_t pulled = 0;      ///< rows received from the server
     std::int64_t leased = 0;      ///< ids leased
     std::string cursor;           ///< the pull cursor after the round
+    /// Things the operator should know that did not stop the round, e.g. a long transaction in
+    /// the cloud database holding pulls back. One sentence each.
+    std::vector<std::string> warnings;
 };
 
 /// A local write the server refused. The local row was brought back to the server's state.

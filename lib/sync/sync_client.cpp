@@ -36,6 +36,18 @@ json parse_response(const std::string& text, const char* endpoint) {
 void report(const SyncOptions& o, const char* phase, std::int64_t done, std::int64_t pending) {
     if (o.on_progress) o.on_progress(SyncProgress{phase, done, pending});
 }
+
+/// The server's "held_back" note (protocol.md, pull) as a sentence for the operator.
+std::string held_back_warning(const json& who) {
+    std::string out = "pulls are held back by a transaction open for " +
+                      std::to_string(who.value("open_ms", std::int64_t{0}) / 1000) + " s in the cloud database (pid " +
+                      std::to_string(who.value("pid", std::int64_t{0}));
+    const auto state = who.value("state", std::string());
+    const auto application = who.value("application_name", std::string());
+    if (!state.empty()) out += ", " + state;
+    if (!application.empty()) out += ", application '" + application + "'";
+    return out + "): changes committed after it began arrive once it ends; commit or end that transaction";
+}
 }  // namespace
 
 SyncClient::SyncClient(Store& store, Transport& transport, SyncOptions options)
@@ -55,6 +67,7 @@ SyncReport SyncClient::sync() {
     total.rejected = p.rejected;
     total.pulled = q.pulled;
     total.cursor = q.cursor;
+    total.warnings = q.warnings;
     return total;
 }
 
@@ -226,6 +239,8 @@ SyncReport SyncClient::pull() {
             impl.set_meta("last_sync_at", Store::now_timestamp());
             impl.save_clock();
         });
+        if (response.contains("held_back") && response["held_back"].is_object() && rep.warnings.empty())
+            rep.warnings.push_back(held_back_warning(response["held_back"]));
         rep.pulled += static_cast<std::int64_t>(response["rows"].size());
         rep.cursor = impl.meta("pull_cursor").value_or("");
         const bool more = response.value("more", false);

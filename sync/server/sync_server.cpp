@@ -29,18 +29,37 @@ constexpr int k_max_lease = 10000;
 // after it (as one statement would), a transaction there that commits in between is in the
 // snapshot but no longer listed, and would hold the bound back for nothing. Changes below the
 // bound are all committed when the caller's next statement takes its own snapshot.
-std::string pull_bound(pqxx::work& tx) {
+struct PullBound {
+    std::string xid;         // hand out changes of transactions below this
+    bool in_progress = false;  // the bound is a transaction still running (not the snapshot's xmax)
+};
+
+PullBound pull_bound(pqxx::work& tx) {
     const auto others = tx.exec(
         "SELECT coalesce(array_agg(backend_xid::text), '{}')::text FROM pg_stat_activity "
         "WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()");
-    return tx
-        .exec_params(
-            "WITH snap AS (SELECT pg_current_snapshot() AS s) "
-            "SELECT coalesce((SELECT min(x) FROM snap, pg_snapshot_xip(snap.s) x "
-            "                 WHERE x::xid <> ALL($1::text::xid[])), "
-            "                (SELECT pg_snapshot_xmax(s) FROM snap))::text",
-            others[0][0].c_str())[0][0]
-        .c_str();
+    const auto r = tx.exec_params(
+        "WITH snap AS (SELECT pg_current_snapshot() AS s), "
+        "running AS (SELECT min(x) AS x FROM snap, pg_snapshot_xip(snap.s) x WHERE x::xid <> ALL($1::text::xid[])) "
+        "SELECT coalesce(running.x, pg_snapshot_xmax(snap.s))::text, running.x IS NOT NULL FROM snap, running",
+        others[0][0].c_str());
+    return {r[0][0].c_str(), r[0][1].as<bool>()};
+}
+
+/// When a running transaction holds the bound back, changes are waiting behind it, and it has
+/// been open for at least `notice_ms`: who it is, for the device to pass on to its operator.
+json held_back(pqxx::work& tx, const PullBound& bound, std::int64_t notice_ms) {
+    if (!bound.in_progress) return nullptr;
+    auto r = tx.exec_params(
+        "SELECT a.pid, floor(extract(epoch FROM now() - a.xact_start) * 1000)::bigint, a.state, a.application_name "
+        "FROM pg_stat_activity a WHERE a.backend_xid = $1::text::xid8::xid "
+        "AND EXISTS (SELECT 1 FROM ferry.changes c WHERE c.xid >= $1::text::xid8)",
+        bound.xid);
+    if (r.empty() || r[0][1].is_null() || r[0][1].as<std::int64_t>() < notice_ms) return nullptr;
+    return {{"pid", r[0][0].as<std::int64_t>()},
+            {"open_ms", r[0][1].as<std::int64_t>()},
+            {"state", r[0][2].is_null() ? "" : r[0][2].c_str()},
+            {"application_name", r[0][3].is_null() ? "" : r[0][3].c_str()}};
 }
 
 struct Position {
@@ -534,13 +553,16 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
     }
     // Handed out in (xid, id) order below the bound: a transaction that started earlier but
     // commits later is still ahead of the cursor.
+    const PullBound bound = pull_bound(tx);
     auto page = tx.exec_params(
         "SELECT c.xid::text, c.id, c.tbl, c.pk::text, c.origin IS NOT DISTINCT FROM $4 FROM ferry.changes c "
         "WHERE (c.xid, c.id) > ($1::text::xid8, $2::bigint) AND c.xid < $5::text::xid8 "
         "ORDER BY c.xid, c.id LIMIT $3",
-        std::to_string(position->xid), position->id, limit, site, pull_bound(tx));
+        std::to_string(position->xid), position->id, limit, site, bound.xid);
 
     json out = {{"rows", json::array()}, {"cursor", cursor}, {"more", page.size() == static_cast<std::size_t>(limit)}};
+    if (page.size() < static_cast<std::size_t>(limit))
+        if (json who = held_back(tx, bound, m_options.held_back_notice_ms); !who.is_null()) out["held_back"] = who;
     std::vector<std::pair<std::string, std::string>> order;  // (table, pk) by first appearance
     std::map<std::string, json> keys_by_table;
     std::map<std::pair<std::string, std::string>, bool> seen;
@@ -598,7 +620,7 @@ json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int
         auto r = tx.exec_params(
             "SELECT c.xid::text || ':' || c.id FROM ferry.changes c WHERE c.xid < $1::text::xid8 "
             "ORDER BY c.xid DESC, c.id DESC LIMIT 1",
-            pull_bound(tx));
+            pull_bound(tx).xid);
         cursor = r.empty() ? "0:0" : r[0][0].c_str();
         table = all.empty() ? "" : all.front().name;
         after = json();

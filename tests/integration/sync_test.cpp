@@ -197,6 +197,31 @@ TEST_CASE("transactions committing out of start order are never skipped by the p
     REQUIRE(text(a.store(), "SELECT count(*) FROM users") == "2");
 }
 
+TEST_CASE("a pull held back by a long transaction in the cloud says who holds it", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    ferry::ServerOptions quick;
+    quick.held_back_notice_ms = 0;  // report at once instead of after 10 s
+    Device a(db, "december", nullptr, quick);
+    a.sync();
+    REQUIRE(a.sync().warnings.empty());  // nothing running: nothing to say
+    auto idle = db.connect();
+    pqxx::work open_tx(idle);
+    open_tx.exec("SELECT pg_current_xact_id()");  // takes an xid, then sits idle in transaction
+    const auto pid = open_tx.exec("SELECT pg_backend_pid()")[0][0].as<std::string>();
+    db.exec("INSERT INTO users(email) VALUES ('behind@example.com')");  // commits after it began
+    auto held = a.sync();
+    REQUIRE(held.pulled == 0);
+    REQUIRE(held.warnings.size() == 1);
+    INFO(held.warnings[0]);
+    REQUIRE(held.warnings[0].find("pid " + pid) != std::string::npos);
+    REQUIRE(held.warnings[0].find("held back") != std::string::npos);
+    open_tx.commit();
+    auto after = a.sync();
+    REQUIRE(after.pulled == 1);
+    REQUIRE(after.warnings.empty());
+}
+
 TEST_CASE("a push whose response is lost is retried and applied once", "[integration][sync]") {
     PgDatabase db;
     install(db, "december");
