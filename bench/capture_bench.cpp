@@ -368,9 +368,10 @@ private:
 };
 
 /// Time spent stepping each statement (by SQL text), from SQLite's profile trace, and what one
-/// prepare of that statement costs. Ferry caches prepared statements, so most of the `count`
-/// calls reuse one prepare. SQLite's profile clock has millisecond resolution here: sums over thousands of
-/// calls are estimates.
+/// prepare of that statement costs. Ferry caches prepared statements, so a statement is prepared
+/// once however often it runs (the estimate below counts one prepare per distinct statement).
+/// SQLite's profile clock has millisecond resolution here: sums over thousands of calls are
+/// estimates.
 struct StatementProfile {
     struct Entry {
         std::string sql;
@@ -413,12 +414,12 @@ struct StatementProfile {
         std::vector<Entry> v;
         for (const auto& [k, e] : by_sql) v.push_back(e);
         std::sort(v.begin(), v.end(), [](const Entry& a, const Entry& b) {
-            return a.seconds + a.prepare * a.count > b.seconds + b.prepare * b.count;
+            return a.seconds + a.prepare > b.seconds + b.prepare;
         });
         double stepped = 0, prepared = 0;
         std::int64_t statements = 0;
-        for (const auto& e : v) stepped += e.seconds, prepared += e.prepare * e.count, statements += e.count;
-        std::printf("\n  %s: %.0f ms in total = %.0f ms stepping %lld statements + ~%.0f ms preparing them "
+        for (const auto& e : v) stepped += e.seconds, prepared += e.prepare, statements += e.count;
+        std::printf("\n  %s: %.0f ms in total = %.0f ms stepping %lld statements + ~%.0f ms preparing them once "
                     "+ %.0f ms elsewhere (C++, JSON)\n",
                     title, total * 1000, stepped * 1000, static_cast<long long>(statements), prepared * 1000,
                     (total - stepped - prepared) * 1000);
@@ -429,7 +430,7 @@ struct StatementProfile {
             if (sql.size() > 100) sql = sql.substr(0, 97) + "...";
             std::printf("  %9.1f %9lld %9.1f %10.1f %11.1f  %s\n", v[i].seconds * 1000,
                         static_cast<long long>(v[i].count), v[i].seconds / static_cast<double>(v[i].count) * 1e6,
-                        v[i].prepare * 1e6, v[i].prepare * static_cast<double>(v[i].count) * 1000, sql.c_str());
+                        v[i].prepare * 1e6, v[i].prepare * 1000, sql.c_str());
         }
     }
 };

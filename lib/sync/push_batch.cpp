@@ -103,18 +103,25 @@ std::int64_t queued_parents(Store::Impl& impl, const TableIndex& index, const js
     for (const auto& r : impl.query("SELECT tbl, pk, max(seq) FROM ferry_changes WHERE seq > ? GROUP BY tbl, pk", {upto}).rows)
         queued[{r[0].as_int(), r[1].as_text()}] = r[2].as_int();
     if (queued.empty()) return top;
+    struct ForeignKeys {
+        std::map<std::int64_t, std::vector<std::pair<std::string, std::string>>> columns;  // id -> (from, to)
+        std::map<std::int64_t, std::string> parent_of;
+    };
+    std::map<std::string, ForeignKeys> fks_of;  // per table, read once per batch
     for (const auto& ch : changes) {
         if (!ch.contains("vals")) continue;
         const json& vals = ch["vals"];
-        std::map<std::int64_t, std::vector<std::pair<std::string, std::string>>> fks;  // id -> (from, to)
-        std::map<std::int64_t, std::string> parent_of;
-        for (const auto& r : impl.query("SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) ORDER BY id, seq",
-                                        {ch["t"].get<std::string>()}).rows) {
-            fks[r[0].as_int()].emplace_back(r[2].as_text(), r[3].is_null() ? "" : r[3].as_text());
-            parent_of[r[0].as_int()] = r[1].as_text();
-        }
-        for (const auto& [id, cols] : fks) {
-            auto parent = index.by_name.find(parent_of[id]);
+        const std::string table = ch["t"].get<std::string>();
+        auto [slot, fresh] = fks_of.emplace(table, ForeignKeys{});
+        if (fresh)
+            for (const auto& r : impl.query("SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) ORDER BY id, seq",
+                                            {table}).rows) {
+                slot->second.columns[r[0].as_int()].emplace_back(r[2].as_text(), r[3].is_null() ? "" : r[3].as_text());
+                slot->second.parent_of[r[0].as_int()] = r[1].as_text();
+            }
+        const ForeignKeys& fks = slot->second;
+        for (const auto& [id, cols] : fks.columns) {
+            auto parent = index.by_name.find(fks.parent_of.at(id));
             if (parent == index.by_name.end()) continue;
             const CapturedTable& p = *parent->second;
             json key = json::array();
@@ -132,7 +139,10 @@ std::int64_t queued_parents(Store::Impl& impl, const TableIndex& index, const js
             }
             if (!usable) continue;
             std::string parent_key = key.dump();
-            const bool by_pk = std::all_of(cols.begin(), cols.end(), [](const auto& c) { return c.second.empty(); });
+            // A key naming the parent's primary key columns in order is the parent's key itself.
+            bool by_pk = cols.size() == p.pk_columns.size();
+            for (std::size_t i = 0; i < cols.size() && by_pk; ++i)
+                by_pk = cols[i].second.empty() || cols[i].second == p.pk_columns[i];
             if (!by_pk) {
                 std::string expr = "json_array(";
                 for (std::size_t i = 0; i < p.pk_columns.size(); ++i) expr += (i ? ", " : "") + quote_ident(p.pk_columns[i]);

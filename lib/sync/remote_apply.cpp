@@ -10,16 +10,49 @@
 
 namespace ferry::detail {
 
-PendingMap load_pending(Store::Impl& impl) {
-    PendingMap out;
-    auto r = impl.query("SELECT tbl, pk, op, mask FROM ferry_changes ORDER BY seq", {});
-    for (const auto& row : r.rows) {
-        auto& p = out[{row[0].as_int(), row[1].as_text()}];
-        p.mask |= row[3].as_int();
-        p.inserted = p.inserted || row[2].as_int() == 1;
-        p.last_op = static_cast<int>(row[2].as_int());
+namespace {
+void add_entry(std::optional<Pending>& slot, std::int64_t op, std::int64_t mask) {
+    if (!slot) slot = Pending{};
+    slot->mask |= mask;
+    slot->inserted = slot->inserted || op == 1;
+    slot->last_op = static_cast<int>(op);
+}
+}  // namespace
+
+PendingWrites::PendingWrites(Store::Impl& impl, const std::vector<RemoteRow>& rows) : m_impl(impl) {
+    if (rows.empty()) return;
+    json keys = json::array();
+    for (const auto& r : rows) {
+        auto [it, fresh] = m_rows.emplace(std::make_pair(r.table->id, r.pk.dump()), std::nullopt);
+        if (fresh) keys.push_back({it->first.first, it->first.second});
     }
-    return out;
+    // One pass over the log in seq order; the IN list becomes a temporary index SQLite probes
+    // for each entry (a join could loop over the key list for every entry instead).
+    auto found = impl.query(
+        "SELECT tbl, pk, op, mask FROM ferry_changes "
+        "WHERE (tbl, pk) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?)) ORDER BY seq",
+        {keys.dump()});
+    for (const auto& row : found.rows)
+        add_entry(m_rows[{row[0].as_int(), row[1].as_text()}], row[2].as_int(), row[3].as_int());
+}
+
+const Pending* PendingWrites::find(std::int64_t table_id, const std::string& pk) {
+    auto it = m_rows.find({table_id, pk});
+    if (it == m_rows.end()) {
+        it = m_rows.emplace(std::make_pair(table_id, pk), std::nullopt).first;
+        for (const auto& row :
+             m_impl.query("SELECT op, mask FROM ferry_changes WHERE tbl = ? AND pk = ? ORDER BY seq", {table_id, pk}).rows)
+            add_entry(it->second, row[0].as_int(), row[1].as_int());
+    }
+    return it->second ? &*it->second : nullptr;
+}
+
+void PendingWrites::clear(std::int64_t table_id, const std::string& pk) {
+    // Known to have no entries: nothing to delete (the log has no index on the key; skip the scan).
+    auto it = m_rows.find({table_id, pk});
+    if (it != m_rows.end() && !it->second) return;
+    m_impl.execute("DELETE FROM ferry_changes WHERE tbl = ? AND pk = ?", {table_id, pk});
+    m_rows[{table_id, pk}] = std::nullopt;
 }
 
 std::optional<std::int64_t> counter_base(Store::Impl& impl, const CapturedTable& t, const std::string& key,
@@ -44,16 +77,15 @@ bool is_unique_violation(const Error& e) {
 /// Brings one local row to the server's state, leaving columns with pending local writes alone;
 /// a counter becomes the server's total plus what was added here since the last agreement.
 /// Runs with capture suppressed. One write statement, so a failure leaves the row as it was.
-void apply_remote_row(Store::Impl& impl, const RemoteRow& r, const PendingMap& pending) {
+void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pending) {
     const CapturedTable& t = *r.table;
     const std::string key_text = r.pk.dump();
     const auto keys = key_values(t, r.pk);
-    auto it = pending.find({t.id, key_text});
-    const Pending* p = it == pending.end() ? nullptr : &it->second;
+    const Pending* p = pending.find(t.id, key_text);
     if (r.row.is_null()) {
         if (p && p->inserted && p->last_op != 3) return;  // created here again; the push decides
         impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys);
-        impl.execute("DELETE FROM ferry_changes WHERE tbl = ? AND pk = ?", {t.id, key_text});
+        pending.clear(t.id, key_text);
         if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, key_text});
         return;
     }
@@ -135,7 +167,7 @@ struct Parked {
     std::vector<std::pair<std::string, Value>> pending_values;
 };
 
-bool make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRow>& waiting, PendingMap& pending,
+bool make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRow>& waiting, PendingWrites& pending,
                std::vector<Parked>& parked) {
     const CapturedTable& t = *r.table;
     bool moved = false;
@@ -158,27 +190,26 @@ bool make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRo
             if (other == r.pk.dump()) continue;
             const json other_pk = json::parse(other);
             const auto other_keys = key_values(t, other_pk);
-            auto p = pending.find({t.id, other});
+            const Pending* p = pending.find(t.id, other);
             const bool is_waiting = std::any_of(waiting.begin(), waiting.end(), [&](const RemoteRow& w) {
                 return w.table == &t && w.pk.dump() == other;
             });
             Parked park{&t, other_pk, {}};
-            if (p != pending.end() && is_waiting) {
+            if (p && is_waiting) {
                 auto local = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), other_keys);
                 for (std::size_t i = 0; i < t.columns.size() && !local.rows.empty(); ++i)
-                    if (p->second.mask & detail::column_bit(i)) park.pending_values.emplace_back(t.columns[i], local.rows[0][i]);
-            } else if (p != pending.end()) {
+                    if (p->mask & detail::column_bit(i)) park.pending_values.emplace_back(t.columns[i], local.rows[0][i]);
+            } else if (p) {
                 auto local = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), other_keys);
                 json values = json::object();
                 for (std::size_t i = 0; i < t.columns.size() && !local.rows.empty(); ++i)
                     values[t.columns[i]] = to_json(local.rows[0][i]);
                 impl.execute("INSERT INTO ferry_rejected(tbl, pk, op, code, reason, row_values, hlc, rejected_at) "
                              "VALUES (?, ?, ?, 'constraint', ?, ?, ?, ?)",
-                             {t.name, other, op_name(p->second.inserted ? 1 : 2),
+                             {t.name, other, op_name(p->inserted ? 1 : 2),
                               "unique key already taken: the server holds this value in " + t.name + " " + r.pk.dump(),
                               values.dump(), impl.clock.last(), Store::now_timestamp()});
-                impl.execute("DELETE FROM ferry_changes WHERE tbl = ? AND pk = ?", {t.id, other});
-                pending.erase(p);
+                pending.clear(t.id, other);
             }
             impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), other_keys);
             if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, other});
@@ -193,7 +224,7 @@ bool make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRo
 
 }  // namespace
 
-void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingMap& pending) {
+void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingWrites& pending) {
     std::vector<RemoteRow> todo = rows;
     std::vector<Parked> parked;
     while (!todo.empty()) {

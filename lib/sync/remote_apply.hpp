@@ -18,10 +18,24 @@ struct Pending {
     bool inserted = false;
     int last_op = 0;
 };
-using PendingMap = std::map<std::pair<std::int64_t, std::string>, Pending>;
+struct RemoteRow;
 
-/// The pending writes of every row in the change log.
-PendingMap load_pending(Store::Impl& impl);
+/// The pending local writes of the rows a sync step touches, read from the change log once for
+/// the rows given (one scan, whatever the log's length) and for any other row on first use. Only
+/// those rows are held in memory, so a device with a long queue applies pages in bounded memory.
+/// Valid within the transaction it was made in.
+class PendingWrites {
+public:
+    PendingWrites(Store::Impl& impl, const std::vector<RemoteRow>& rows);
+    /// The row's pending writes, or null when it has none.
+    const Pending* find(std::int64_t table_id, const std::string& pk);
+    /// Drops the row's entries from the change log (and from here).
+    void clear(std::int64_t table_id, const std::string& pk);
+
+private:
+    Store::Impl& m_impl;
+    std::map<std::pair<std::int64_t, std::string>, std::optional<Pending>> m_rows;
+};
 
 /// The value of a counter column last agreed with the server, if known.
 std::optional<std::int64_t> counter_base(Store::Impl& impl, const CapturedTable& t, const std::string& key,
@@ -39,7 +53,7 @@ struct RemoteRow {
 /// Applies rows from the server (capture must be off: see remote_transaction). Rows whose
 /// unique values an out-of-date local row holds are retried after the rest; when no row can
 /// move, the local row in the way is cleared (and fetched again later, see ferry_refetch).
-void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingMap& pending);
+void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingWrites& pending);
 
 /// Runs `body` as one transaction that applies remote data: capture off, and foreign keys off
 /// because the server already enforced them and pages may bring a child before its parent.

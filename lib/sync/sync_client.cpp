@@ -121,7 +121,6 @@ SyncReport SyncClient::push() {
         // 3. Acknowledge: clear the covered log, keep rejections, take the server's rows.
         remote_transaction(impl, [&] {
             impl.execute("DELETE FROM ferry_changes WHERE seq <= ?", {upto});
-            PendingMap pending = load_pending(impl);
             std::vector<RemoteRow> rows;
             for (std::size_t i = 0; i < changes.size(); ++i) {
                 rep.pushed++;
@@ -156,6 +155,7 @@ SyncReport SyncClient::push() {
                 }
                 if (res.is_object() && res.contains("row")) rows.push_back(RemoteRow{t->second, ch["pk"], res["row"]});
             }
+            PendingWrites pending(impl, rows);  // writes made after the batch was cut
             apply_remote_rows(impl, rows, pending);
             impl.set_meta("push_seq", std::to_string(seq));
             impl.execute("DELETE FROM ferry_meta WHERE key = 'push_inflight'", {});
@@ -223,7 +223,7 @@ SyncReport SyncClient::pull() {
             for (const auto& f : fetch)
                 impl.execute("DELETE FROM ferry_refetch WHERE tbl = ? AND pk = ?",
                              {index.by_name.at(f["t"].get<std::string>())->id, f["pk"].dump()});
-            PendingMap pending = load_pending(impl);
+            PendingWrites pending(impl, rows);
             apply_remote_rows(impl, rows, pending);
             if (snapshot) {
                 for (const auto& r : rows)
