@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "lib/store/store_impl.hpp"
 #include "lib/sync/remote_apply.hpp"
@@ -96,13 +97,10 @@ json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto)
 /// key) and that is still queued after `upto`: such a parent (a user created after the project
 /// that now names it) must travel in the same batch, or the child is refused for a missing parent.
 std::int64_t queued_parents(Store::Impl& impl, const TableIndex& index, const json& changes, std::int64_t upto) {
-    std::int64_t top = upto;
-    // One scan of the entries after the cut, grouped per row, instead of one scan per parent
-    // looked up (the log has no (tbl, pk) index: capture stays lean).
-    std::map<std::pair<std::int64_t, std::string>, std::int64_t> queued;
-    for (const auto& r : impl.query("SELECT tbl, pk, max(seq) FROM ferry_changes WHERE seq > ? GROUP BY tbl, pk", {upto}).rows)
-        queued[{r[0].as_int(), r[1].as_text()}] = r[2].as_int();
-    if (queued.empty()) return top;
+    if (impl.query("SELECT 1 FROM ferry_changes WHERE seq > ? LIMIT 1", {upto}).rows.empty()) return upto;
+    // The batch's parent keys first (bounded by the batch), then one scan of the entries after
+    // the cut for just those keys: the log has no (tbl, pk) index, so that capture stays lean.
+    std::set<std::pair<std::int64_t, std::string>> parents;
     struct ForeignKeys {
         std::map<std::int64_t, std::vector<std::pair<std::string, std::string>>> columns;  // id -> (from, to)
         std::map<std::int64_t, std::string> parent_of;
@@ -150,11 +148,17 @@ std::int64_t queued_parents(Store::Impl& impl, const TableIndex& index, const js
                 if (r.rows.empty()) continue;
                 parent_key = r.rows[0][0].as_text();
             }
-            auto q = queued.find({p.id, parent_key});
-            if (q != queued.end()) top = std::max(top, q->second);
+            parents.emplace(p.id, parent_key);
         }
     }
-    return top;
+    if (parents.empty()) return upto;
+    json keys = json::array();
+    for (const auto& [table_id, key] : parents) keys.push_back({table_id, key});
+    auto last = impl.query(
+        "SELECT max(seq) FROM ferry_changes WHERE seq > ? "
+        "AND (tbl, pk) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))",
+        {upto, keys.dump()});
+    return last.rows[0][0].is_null() ? upto : std::max(upto, last.rows[0][0].as_int());
 }
 
 }  // namespace ferry::detail
