@@ -76,7 +76,8 @@ public:
     const std::string& app() const;
     int schema_version() const;
 
-    /// Runs one or more SQL statements separated by semicolons, without parameters.
+    /// Runs one or more SQL statements separated by semicolons, without parameters, all or
+    /// nothing. A single statement runs as it is (so VACUUM and PRAGMA wal_checkpoint work).
     void exec(const std::string& sql);
     /// Runs one statement with positional parameters (?1, ?2 or ?); returns the rows changed.
     std::int64_t execute(const std::string& sql, const std::vector<Value>& params = {});

@@ -463,8 +463,30 @@ const std::string& Store::app() const { return m_impl->app; }
 int Store::schema_version() const { return m_impl->schema_version; }
 Store::Impl& Store::impl() { return *m_impl; }
 
+namespace {
+/// True when `sql` holds exactly one statement (then it is atomic by itself, and statements that
+/// cannot run inside a transaction, such as VACUUM, work). False when unsure.
+bool single_statement(sqlite3* db, const std::string& sql) {
+    sqlite3_stmt* first = nullptr;
+    const char* tail = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size()), &first, &tail) != SQLITE_OK) return false;
+    sqlite3_finalize(first);
+    if (!first) return false;  // only comments: nothing to do either way
+    if (!tail || !*tail) return true;
+    sqlite3_stmt* next = nullptr;
+    const bool rest_is_empty = sqlite3_prepare_v2(db, tail, -1, &next, nullptr) == SQLITE_OK && next == nullptr;
+    sqlite3_finalize(next);
+    return rest_is_empty;
+}
+}  // namespace
+
 void Store::exec(const std::string& sql) {
-    // A savepoint makes a multi-statement script all-or-nothing.
+    if (m_impl->transaction_depth == 0 && sqlite3_get_autocommit(m_impl->handle()) &&
+        single_statement(m_impl->handle(), sql)) {
+        m_impl->exec(sql);
+        return;
+    }
+    // A transaction (or a savepoint inside one) makes a multi-statement script all-or-nothing.
     m_impl->transaction([&] { m_impl->exec(sql); });
 }
 

@@ -229,6 +229,31 @@ TEST_CASE("statements run again after an error, a schema change and many other s
     REQUIRE(store.query_value("SELECT count(*) FROM users WHERE email = ?", {"c@example.com"})->as_int() == 1);
 }
 
+TEST_CASE("exec runs a script all or nothing, and a single maintenance statement as it is", "[unit][store]") {
+    ferry::test::TempDir dir;
+    auto store = Store::open(dir.file("exec.db"), "december");
+    const auto id = Store::new_id();
+    // The second statement fails (duplicate key): the first is not kept either.
+    REQUIRE(code_of([&] {
+                store.exec("INSERT INTO users(id, email) VALUES ('" + id + "', 'a@example.com'); "
+                           "INSERT INTO users(id, email) VALUES ('" + id + "', 'b@example.com')");
+            }) == ErrorCode::constraint);
+    REQUIRE(store.query_value("SELECT count(*) FROM users")->as_int() == 0);
+    store.exec("INSERT INTO users(id, email) VALUES ('" + id + "', 'a@example.com')  ; -- one statement");
+    REQUIRE(store.query_value("SELECT count(*) FROM users")->as_int() == 1);
+    store.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    store.exec("VACUUM");
+    REQUIRE(store.query_value("SELECT count(*) FROM users")->as_int() == 1);
+    // Inside the app's own transaction, a script still joins it.
+    REQUIRE(code_of([&] {
+                store.transaction([&] {
+                    store.exec("UPDATE users SET name = 'x'");
+                    store.exec("INSERT INTO users(id, email) VALUES ('" + id + "', 'c@example.com')");
+                });
+            }) == ErrorCode::constraint);
+    REQUIRE(store.query_value("SELECT count(*) FROM users WHERE name = 'x'")->as_int() == 0);
+}
+
 TEST_CASE("a query that was run leaves no read transaction open for other connections", "[unit][store]") {
     ferry::test::TempDir dir;
     const auto path = dir.file("readers.db");
