@@ -152,7 +152,7 @@ int main(int argc, char** argv) {
     try {
         if (*init) {
             auto store = ferry::Store::open(db, app_name);
-            std::cerr << "ferry: " << db << " is a '" << store.app() << "' store at schema version "
+            std::cerr << "ferry: " << db << ": '" << store.app() << "' store at schema version "
                       << store.schema_version() << "\n";
         } else if (*exec) {
             auto store = ferry::Store::open_existing(db);
