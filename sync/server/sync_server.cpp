@@ -52,7 +52,7 @@ json held_back(pqxx::work& tx, const PullBound& bound, std::int64_t notice_ms) {
     if (!bound.in_progress) return nullptr;
     auto r = tx.exec_params(
         "SELECT a.pid, floor(extract(epoch FROM now() - a.xact_start) * 1000)::bigint, a.state, a.application_name "
-        "FROM pg_stat_activity a WHERE a.backend_xid = $1::text::xid8::xid "
+        "FROM pg_stat_activity a WHERE a.backend_xid = $1::text::xid8::xid AND a.datname = current_database() "
         "AND EXISTS (SELECT 1 FROM ferry.changes c WHERE c.xid >= $1::text::xid8)",
         bound.xid);
     if (r.empty() || r[0][1].is_null() || r[0][1].as<std::int64_t>() < notice_ms) return nullptr;
