@@ -61,7 +61,11 @@ void print_status(const ferry::StoreStatus& s, bool json) {
         j["pull_cursor"] = s.pull_cursor;
         j["last_sync_at"] = s.last_sync_at;
         j["tables"] = nlohmann::ordered_json::array();
-        for (const auto& t : s.tables) j["tables"].push_back({{"name", t.name}, {"rows", t.rows}, {"synced", t.synced}});
+        for (const auto& t : s.tables) {
+            nlohmann::ordered_json table = {{"name", t.name}, {"rows", t.rows}, {"synced", t.synced}};
+            if (t.leased_ids_left >= 0) table["leased_ids_left"] = t.leased_ids_left;
+            j["tables"].push_back(table);
+        }
         std::cout << j.dump(2) << "\n";
         return;
     }
@@ -76,7 +80,9 @@ void print_status(const ferry::StoreStatus& s, bool json) {
               << "tables:\n";
     for (const auto& t : s.tables)
         std::cout << "  " << t.name << std::string(t.name.size() < 28 ? 28 - t.name.size() : 1, ' ') << t.rows
-                  << (t.synced ? "" : "  (not synced)") << "\n";
+                  << (t.synced ? "" : "  (not synced)")
+                  << (t.leased_ids_left >= 0 ? "  (" + std::to_string(t.leased_ids_left) + " leased ids left)" : "")
+                  << "\n";
 }
 
 }  // namespace

@@ -18,6 +18,9 @@ struct TableStatus {
     std::string name;
     std::int64_t rows = 0;
     bool synced = false;  ///< captured and synced (false for device-only and Ferry tables)
+    /// For a table whose integer key comes from ids leased from the server (devlog): how many
+    /// are left for inserts made offline. -1 for other tables.
+    std::int64_t leased_ids_left = -1;
 };
 
 /// A snapshot of a store's state, for `ferry status` and monitoring.

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <limits>
 #include <thread>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
@@ -559,6 +560,9 @@ StoreStatus Store::status() {
         t.synced = std::find(synced.begin(), synced.end(), t.name) != synced.end();
         s.tables.push_back(std::move(t));
     }
+    for (const auto& need : detail::lease_needs(*m_impl, std::numeric_limits<int>::max()))
+        for (auto& t : s.tables)
+            if (t.name == need.table) t.leased_ids_left = need.left;
     return s;
 }
 

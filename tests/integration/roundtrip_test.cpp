@@ -1618,7 +1618,16 @@ TEST_CASE("devlog: an exhausted id lease fails with lease_exhausted and a messag
         tiny.lease_low_water = 1;
         // Three ids for each integer-key table: projects, machines, workspaces, chat_sessions, devlog_entries.
         CHECK(ferry::SyncClient(s, a.transport(), tiny).lease_ids() == 3 * 5);
+        auto ids_left = [&](const std::string& table) {
+            for (const auto& t : s.status().tables)
+                if (t.name == table) return t.leased_ids_left;
+            return std::int64_t{-2};
+        };
+        CHECK(ids_left("projects") == 3);
+        CHECK(ids_left("machine_projects") == -1);  // no leased key (a composite one): not shown
         for (int i = 0; i < 3; ++i) insert_project("p" + std::to_string(i));
+        CHECK(ids_left("projects") == 0);
+        CHECK(ids_left("machines") == 3);
         std::string message;
         try {
             insert_project("p3");
