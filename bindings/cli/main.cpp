@@ -131,6 +131,9 @@ int main(int argc, char** argv) {
     auto* rejected = app.add_subcommand("rejected", "List the local writes the server refused");
     rejected->add_option("--db", db, "Store file")->required();
     rejected->add_flag("--json", json, "Print JSON");
+    std::vector<std::int64_t> dismiss;
+    rejected->add_option("--dismiss", dismiss, "Forget these rejected writes (ids from the list) once dealt with")
+        ->expected(1, -1);
 
     auto* server = app.add_subcommand("server", "Manage the cloud (PostgreSQL) side");
     server->require_subcommand(1);
@@ -203,6 +206,19 @@ int main(int argc, char** argv) {
             for (const auto& w : r.warnings) std::cerr << "ferry: warning: " << w << "\n";
         } else if (*rejected) {
             auto store = ferry::Store::open_existing(db);
+            if (!dismiss.empty()) {
+                std::vector<std::int64_t> unknown;
+                for (auto id : dismiss)
+                    if (!ferry::dismiss_rejected_write(store, id)) unknown.push_back(id);
+                std::cerr << "ferry: dismissed " << dismiss.size() - unknown.size() << " rejected writes\n";
+                if (!unknown.empty()) {
+                    std::string ids;
+                    for (auto id : unknown) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+                    throw ferry::Error(ferry::ErrorDomain::ferry, ferry::ErrorCode::invalid_argument,
+                                       "no rejected write with id " + ids + " (see: ferry rejected --db " + db + ")");
+                }
+                return ok;
+            }
             auto list = ferry::rejected_writes(store);
             if (json) {
                 auto j = nlohmann::ordered_json::array();

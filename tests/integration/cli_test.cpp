@@ -127,6 +127,25 @@ TEST_CASE("ferry server init and ferry sync against PostgreSQL", "[integration][
     REQUIRE(sync.err.find("push:") != std::string::npos);  // progress on stderr
     REQUIRE(pg.scalar("SELECT email FROM \"User\" WHERE id = 'u1'") == "u1@example.com");
 
+    SECTION("a refused write is listed by ferry rejected and can be dismissed") {
+        const auto other = dir.file("b.db");
+        REQUIRE(run_ferry({"init", "--app", "aiflowo", "--db", other}).code == 0);
+        REQUIRE(run_ferry({"exec", "--db", other, "INSERT INTO \"User\"(id, email) VALUES ('u2', 'u1@example.com')"}).code == 0);
+        auto clash = run_ferry({"sync", "--db", other}, env);
+        REQUIRE(clash.code == 0);  // a refused write does not fail the round
+        REQUIRE(clash.err.find("ferry rejected") != std::string::npos);
+        auto list = nlohmann::json::parse(run_ferry({"rejected", "--db", other, "--json"}).out);
+        REQUIRE(list.size() == 1);
+        REQUIRE(list[0]["table"] == "User");
+        REQUIRE(list[0]["code"] == "constraint");
+        REQUIRE(list[0]["values"]["email"] == "u1@example.com");  // the refused values are kept
+        const auto id = std::to_string(list[0]["id"].get<std::int64_t>());
+        auto unknown = run_ferry({"rejected", "--db", other, "--dismiss", "999999"});
+        REQUIRE(unknown.code == 1);
+        REQUIRE(unknown.err.find("999999") != std::string::npos);
+        REQUIRE(run_ferry({"rejected", "--db", other, "--dismiss", id}).code == 0);
+        REQUIRE(nlohmann::json::parse(run_ferry({"rejected", "--db", other, "--json"}).out).empty());
+    }
     SECTION("an unreachable server exits 4 and keeps the pending change") {
         REQUIRE(run_ferry({"exec", "--db", db, "UPDATE \"User\" SET email = 'new@example.com'"}).code == 0);
         auto down = run_ferry({"sync", "--db", db, "--database-url", "host=127.0.0.1 port=1 dbname=x connect_timeout=2"});
