@@ -79,8 +79,10 @@ SyncReport SyncClient::push() {
         // 1. The batch: the one in flight, exactly as it was sent (its answer was lost), or the
         //    next one, recorded before it is sent.
         json batch;
+        std::string changes_text;  // the batch's changes as sent: serialised once, stored and sent as is
         if (auto inflight = impl.meta("push_inflight")) {
             batch = json::parse(*inflight);
+            changes_text = batch.at("changes").dump();
         } else {
             auto any = impl.query("SELECT max(seq) FROM ferry_changes", {});
             if (any.rows[0][0].is_null()) break;
@@ -100,16 +102,20 @@ SyncReport SyncClient::push() {
                 continue;
             }
             const std::int64_t seq = std::stoll(impl.meta("push_seq").value_or("0")) + 1;
+            changes_text = changes.dump();
+            const std::string stored = R"({"seq":)" + std::to_string(seq) + R"(,"upto":)" + std::to_string(upto) +
+                                       R"(,"changes":)" + changes_text + "}";
             batch = {{"seq", seq}, {"upto", upto}, {"changes", std::move(changes)}};
-            impl.transaction([&] { impl.set_meta("push_inflight", batch.dump()); });
+            impl.transaction([&] { impl.set_meta("push_inflight", stored); });
         }
         const std::int64_t seq = batch.at("seq");
         const std::int64_t upto = batch.at("upto");
         const json& changes = batch.at("changes");
 
         // 2. Send. A failure here leaves push_inflight set: the next push sends this batch again.
-        json request = {{"app", impl.app}, {"site", impl.site_id}, {"seq", seq}, {"changes", changes}};
-        json response = parse_response(m_transport.call("push", request.dump()), "push");
+        const std::string request = R"({"app":)" + json(impl.app).dump() + R"(,"site":)" + json(impl.site_id).dump() +
+                                    R"(,"seq":)" + std::to_string(seq) + R"(,"changes":)" + changes_text + "}";
+        json response = parse_response(m_transport.call("push", request), "push");
         if (response.value("seq", std::int64_t(0)) != seq)
             throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server answered another push batch");
         const json results = response.value("results", json());
