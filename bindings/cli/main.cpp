@@ -240,7 +240,14 @@ int main(int argc, char** argv) {
             std::cout << "deleted " << r.deleted << " change-log entries and " << r.tombstones
                       << " old tombstones; horizon " << (r.horizon.empty() ? "(none)" : r.horizon) << "\n";
         } else if (*server_init) {
-            auto r = ferry::server::install_app_schema(database_url(url), app_name);
+            auto r = ferry::server::install_app_schema(
+                database_url(url), app_name, [](const ferry::server::InstallProgress& p) {
+                    if (p.step == "migration")
+                        std::cerr << "ferry: applying " << p.name << "\n";
+                    else if (p.rows > 0)
+                        std::cerr << "ferry: " << p.name << ": " << p.rows
+                                  << " existing rows logged for the devices' first pull\n";
+                });
             std::cerr << "ferry: app '" << app_name << "' cloud schema at version " << r.to_version;
             if (r.applied.empty())
                 std::cerr << " (already up to date)\n";

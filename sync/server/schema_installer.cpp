@@ -33,7 +33,10 @@ int recorded(pqxx::connection& c, const std::string& scope) {
     return r[0][0].as<int>();
 }
 
-void apply(pqxx::connection& c, const std::string& scope, const std::vector<Migration>& all, InstallResult* result) {
+using Progress = std::function<void(const InstallProgress&)>;
+
+void apply(pqxx::connection& c, const std::string& scope, const std::vector<Migration>& all, InstallResult* result,
+           const Progress& on_progress) {
     const int have = recorded(c, scope);
     const int latest = all.empty() ? 0 : all.back().version;
     if (have > latest)
@@ -42,6 +45,7 @@ void apply(pqxx::connection& c, const std::string& scope, const std::vector<Migr
                         " but this build of Ferry knows only up to " + std::to_string(latest) + "; use a newer Ferry");
     for (const auto& m : all) {
         if (m.version <= have) continue;
+        if (on_progress) on_progress({"migration", scope + "/" + m.name, 0});
         try {
             pqxx::work tx(c);
             tx.exec(m.sql);
@@ -68,7 +72,7 @@ void claim_app(pqxx::connection& c, const std::string& app) {
 }
 }  // namespace
 
-InstallResult install_app_schema(const std::string& conninfo, const std::string& app) {
+InstallResult install_app_schema(const std::string& conninfo, const std::string& app, const Progress& on_progress) {
     detail::require_app(app);
     InstallResult result;
     detail::translate_pg("installing app '" + app + "' into " + detail::redact_conninfo(conninfo), [&] {
@@ -76,12 +80,14 @@ InstallResult install_app_schema(const std::string& conninfo, const std::string&
         pqxx::nontransaction(c).exec(k_lock_sql);
         try {
             bootstrap(c);
-            apply(c, "ferry", detail::migrations("ferry", Side::postgres), nullptr);
+            apply(c, "ferry", detail::migrations("ferry", Side::postgres), nullptr, on_progress);
             claim_app(c, app);
             result.from_version = recorded(c, app);
-            apply(c, app, detail::migrations(app, Side::postgres), &result);
+            apply(c, app, detail::migrations(app, Side::postgres), &result, on_progress);
             result.to_version = recorded(c, app);
-            detail::install_server_capture(c, app);
+            result.backfilled = detail::install_server_capture(c, app, [&](const std::string& table, std::int64_t rows) {
+                if (on_progress) on_progress({"capture", table, rows});
+            });
         } catch (...) {
             try {
                 pqxx::nontransaction(c).exec(k_unlock_sql);

@@ -58,13 +58,18 @@ std::string backfill_sql(const PgTable& t) {
 }
 }  // namespace
 
-void install_server_capture(pqxx::connection& c, const std::string& app) {
+std::int64_t install_server_capture(pqxx::connection& c, const std::string& app,
+                                    const std::function<void(const std::string&, std::int64_t)>& on_table) {
     pqxx::work tx(c);
+    std::int64_t total = 0;
     for (const auto& t : read_tables(tx, app)) {
         tx.exec(capture_function_sql(t));
-        tx.exec(backfill_sql(t));
+        const auto logged = static_cast<std::int64_t>(tx.exec(backfill_sql(t)).affected_rows());
+        total += logged;
+        if (on_table) on_table(t.name, logged);
     }
     tx.commit();
+    return total;
 }
 
 }  // namespace ferry::detail

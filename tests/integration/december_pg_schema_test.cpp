@@ -63,8 +63,19 @@ TEST_CASE("december: installing adopts an existing December database and keeps i
         " is_active BOOLEAN DEFAULT true);"
         "CREATE INDEX idx_users_email ON users(email);"
         "INSERT INTO users (id, email, name) VALUES ('11111111-1111-4111-8111-111111111111', 'test@example.com', 'Test');");
-    auto result = ferry::server::install_app_schema(db.conninfo(), "december");
+    std::vector<std::string> steps;
+    std::int64_t users_logged = -1;
+    auto result = ferry::server::install_app_schema(db.conninfo(), "december", [&](const ferry::server::InstallProgress& p) {
+        steps.push_back(p.step + " " + p.name);
+        if (p.step == "capture" && p.name == "users") users_logged = p.rows;
+    });
     CHECK(result.to_version == 1);
+    CHECK(result.backfilled == 1);  // the existing user, logged once for the devices' first pull
+    CHECK(users_logged == 1);
+    REQUIRE_FALSE(steps.empty());
+    CHECK(steps.front().rfind("migration ferry/", 0) == 0);
+    CHECK(std::count_if(steps.begin(), steps.end(), [](const std::string& s) { return s.rfind("capture ", 0) == 0; }) >= 5);
+    CHECK(ferry::server::install_app_schema(db.conninfo(), "december").backfilled == 0);  // nothing new the second time
     CHECK(db.scalar("SELECT name FROM users WHERE email = 'test@example.com'") == "Test");
     CHECK(db.scalar("SELECT count(*) FROM users") == "1");
     CHECK(db.scalar("SELECT to_regclass('public.file_storage') IS NOT NULL") == "t");
