@@ -30,6 +30,14 @@ struct SyncProgress {
     std::int64_t pending = 0;  ///< push: local changes still queued; pull: 1 while more pages exist
 };
 
+/// A row that sync brought to the server's state on this device: for an app to refresh what it
+/// shows. The values are in the store; `deleted` means the row is gone.
+struct RemoteChange {
+    std::string table;
+    std::string key_json;  ///< the row's primary key as a JSON array
+    bool deleted = false;
+};
+
 struct SyncOptions {
     /// Local changes per push batch.
     int push_batch = 1000;
@@ -41,6 +49,9 @@ struct SyncOptions {
     int lease_block = 1000;
     /// Called on the syncing thread after each batch or page.
     std::function<void(const SyncProgress&)> on_progress;
+    /// Called on the syncing thread after each pull page and each push answer is committed, with
+    /// the rows it applied from the server (rows whose server state replaced the local one).
+    std::function<void(const std::vector<RemoteChange>&)> on_remote_changes;
 };
 
 /// What one sync round did.

@@ -273,19 +273,22 @@ void remote_transaction(Store::Impl& impl, const std::function<void()>& body) {
 
 /// Ends a snapshot: synced rows the snapshot did not bring and that have no local writes were
 /// deleted on the server meanwhile; the pull goes on from the snapshot's cursor.
-void finish_snapshot(Store::Impl& impl, const TableIndex& index, const std::string& cursor) {
+std::vector<RemoteRow> finish_snapshot(Store::Impl& impl, const TableIndex& index, const std::string& cursor) {
+    std::vector<RemoteRow> deleted;
     for (const auto& t : index.tables) {
         std::string key = "json_array(";
         for (std::size_t i = 0; i < t.pk_columns.size(); ++i) key += (i ? ", " : "") + quote_ident(t.pk_columns[i]);
         key += ")";
-        impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + key +
-                         " NOT IN (SELECT pk FROM ferry_snapshot_seen WHERE tbl = ?1) AND " + key +
-                         " NOT IN (SELECT pk FROM ferry_changes WHERE tbl = ?1)",
-                     {t.id});
+        const auto gone = impl.query("DELETE FROM " + quote_ident(t.name) + " WHERE " + key +
+                                         " NOT IN (SELECT pk FROM ferry_snapshot_seen WHERE tbl = ?1) AND " + key +
+                                         " NOT IN (SELECT pk FROM ferry_changes WHERE tbl = ?1) RETURNING " + key,
+                                     {t.id});
+        for (const auto& row : gone.rows) deleted.push_back(RemoteRow{&t, json::parse(row[0].as_text()), json()});
     }
     impl.execute("DELETE FROM ferry_snapshot_seen", {});
     impl.execute("DELETE FROM ferry_meta WHERE key = 'snapshot'", {});
     impl.set_meta("pull_cursor", cursor);
+    return deleted;
 }
 
 }  // namespace ferry::detail

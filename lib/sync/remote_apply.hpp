@@ -62,6 +62,7 @@ void remote_transaction(Store::Impl& impl, const std::function<void()>& body);
 
 /// Ends a snapshot: synced rows it did not bring and that have no local writes were deleted on
 /// the server meanwhile; the pull goes on from the snapshot's cursor.
-void finish_snapshot(Store::Impl& impl, const TableIndex& index, const std::string& cursor);
+/// Returns the rows it deleted (row null).
+std::vector<RemoteRow> finish_snapshot(Store::Impl& impl, const TableIndex& index, const std::string& cursor);
 
 }  // namespace ferry::detail

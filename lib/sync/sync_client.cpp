@@ -37,6 +37,15 @@ void report(const SyncOptions& o, const char* phase, std::int64_t done, std::int
     if (o.on_progress) o.on_progress(SyncProgress{phase, done, pending});
 }
 
+/// Tells the app which rows a committed page or push answer brought to the server's state.
+void notify_applied(const SyncOptions& o, const std::vector<detail::RemoteRow>& rows) {
+    if (!o.on_remote_changes || rows.empty()) return;
+    std::vector<RemoteChange> changes;
+    changes.reserve(rows.size());
+    for (const auto& r : rows) changes.push_back(RemoteChange{r.table->name, r.pk.dump(), r.row.is_null()});
+    o.on_remote_changes(changes);
+}
+
 /// The server's "held_back" note (protocol.md, pull) as a sentence for the operator.
 std::string held_back_warning(const json& who) {
     std::string out = "pulls are held back by a transaction open for " +
@@ -125,9 +134,10 @@ SyncReport SyncClient::push() {
             impl.clock.observe(response["server_hlc"].get<std::int64_t>());
 
         // 3. Acknowledge: clear the covered log, keep rejections, take the server's rows.
+        std::vector<RemoteRow> rows;
         remote_transaction(impl, [&] {
             impl.execute("DELETE FROM ferry_changes WHERE seq <= ?", {upto});
-            std::vector<RemoteRow> rows;
+            rows.clear();
             for (std::size_t i = 0; i < changes.size(); ++i) {
                 rep.pushed++;
                 const json& ch = changes[i];
@@ -167,6 +177,7 @@ SyncReport SyncClient::push() {
             impl.execute("DELETE FROM ferry_meta WHERE key = 'push_inflight'", {});
             impl.save_clock();
         });
+        notify_applied(m_options, rows);
         auto left = impl.query("SELECT count(*) FROM ferry_changes", {}).rows[0][0].as_int();
         report(m_options, "push", rep.pushed, left);
     }
@@ -225,7 +236,9 @@ SyncReport SyncClient::pull() {
             if (t == index.by_name.end()) continue;  // a table this device does not sync
             rows.push_back(RemoteRow{t->second, r.at("pk"), r.value("row", json())});
         }
+        std::vector<RemoteRow> gone;  // rows a finished snapshot found deleted on the server
         remote_transaction(impl, [&] {
+            gone.clear();
             for (const auto& f : fetch)
                 impl.execute("DELETE FROM ferry_refetch WHERE tbl = ? AND pk = ?",
                              {index.by_name.at(f["t"].get<std::string>())->id, f["pk"].dump()});
@@ -238,13 +251,15 @@ SyncReport SyncClient::pull() {
                 if (next.is_object())
                     impl.set_meta("snapshot", next.dump());
                 else
-                    finish_snapshot(impl, index, response["cursor"].get<std::string>());
+                    gone = finish_snapshot(impl, index, response["cursor"].get<std::string>());
             } else {
                 impl.set_meta("pull_cursor", response["cursor"].get<std::string>());
             }
             impl.set_meta("last_sync_at", Store::now_timestamp());
             impl.save_clock();
         });
+        rows.insert(rows.end(), gone.begin(), gone.end());
+        notify_applied(m_options, rows);
         if (response.contains("held_back") && response["held_back"].is_object() && rep.warnings.empty())
             rep.warnings.push_back(held_back_warning(response["held_back"]));
         rep.pulled += static_cast<std::int64_t>(response["rows"].size());

@@ -542,15 +542,54 @@ TEST_CASE("a device idle past the trimmed change log resyncs from a snapshot and
     }
     // ...and the client resyncs by itself: the delete is not missed, local writes are kept.
     std::vector<std::string> phases;
+    std::vector<ferry::RemoteChange> told;
     ferry::SyncOptions o;
     o.on_progress = [&](const ferry::SyncProgress& p) { phases.push_back(p.phase); };
+    o.on_remote_changes = [&](const std::vector<ferry::RemoteChange>& c) { told.insert(told.end(), c.begin(), c.end()); };
     idle.sync(o);
     REQUIRE(std::find(phases.begin(), phases.end(), "resync") != phases.end());
+    // The app is told about the container the snapshot found gone, so it can refresh its view.
+    REQUIRE(std::any_of(told.begin(), told.end(), [](const ferry::RemoteChange& c) {
+        return c.table == "containers" && c.deleted && c.key_json == std::string("[\"") + k_container + "\"]";
+    }));
     REQUIRE(text(idle.store(), "SELECT count(*) FROM containers") == "0");
     REQUIRE(text(idle.store(), "SELECT count(*) FROM projects") == "0");
     REQUIRE(text(idle.store(), "SELECT count(*) FROM users WHERE email = 'new@example.com'") == "1");
     REQUIRE(db.scalar("SELECT count(*) FROM users WHERE email = 'offline@example.com'") == "1");
     REQUIRE(text(idle.store(), "SELECT count(*) FROM users") == db.scalar("SELECT count(*) FROM users"));
+}
+
+TEST_CASE("the app is told which rows a sync brought from the server", "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december"), b(db, "december");
+    b.sync();
+    seed_container(a.store());
+    const auto project = Store::new_id();
+    a.store().execute("INSERT INTO projects(id, container_id, name, user_id) VALUES (?, ?, 'p', ?)",
+                      {project, k_container, k_user});
+    a.sync();
+    std::vector<ferry::RemoteChange> told;
+    ferry::SyncOptions o;
+    o.on_remote_changes = [&](const std::vector<ferry::RemoteChange>& c) { told.insert(told.end(), c.begin(), c.end()); };
+    b.sync(o);
+    auto told_about = [&](const std::string& table, const std::string& id, bool deleted) {
+        return std::count_if(told.begin(), told.end(), [&](const ferry::RemoteChange& c) {
+            return c.table == table && c.key_json == "[\"" + id + "\"]" && c.deleted == deleted;
+        });
+    };
+    REQUIRE(told.size() == 3);  // user, container, project
+    REQUIRE(told_about("projects", project, false) == 1);
+    REQUIRE(told_about("containers", k_container, false) == 1);
+    told.clear();
+    a.store().execute("DELETE FROM projects WHERE id = ?", {project});
+    a.sync();
+    b.sync(o);
+    REQUIRE(told.size() == 1);
+    REQUIRE(told_about("projects", project, true) == 1);
+    told.clear();
+    b.sync(o);  // nothing new: nothing to tell
+    REQUIRE(told.empty());
 }
 
 TEST_CASE("a row that names a parent created after it travels with that parent, even in tiny batches",
