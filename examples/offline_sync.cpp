@@ -78,7 +78,14 @@ int main(int argc, char** argv) {
         std::cout << "cloud schema december v" << installed.from_version << " -> v" << installed.to_version << "\n";
         auto laptop_link = ferry::connect_postgres(conninfo, "december");
         auto phone_link = ferry::connect_postgres(conninfo, "december");
-        ferry::SyncClient laptop_sync(laptop, *laptop_link), phone_sync(phone, *phone_link);
+        // The laptop's app refreshes what it shows when rows arrive from the cloud.
+        ferry::SyncOptions laptop_options;
+        std::size_t containers_refreshed = 0;
+        laptop_options.on_remote_changes = [&](const std::vector<ferry::RemoteChange>& rows) {
+            for (const auto& r : rows)
+                if (r.table == "containers") ++containers_refreshed;
+        };
+        ferry::SyncClient laptop_sync(laptop, *laptop_link, laptop_options), phone_sync(phone, *phone_link);
         print("laptop", laptop_sync.sync());
         const ferry::SyncReport phone_report = phone_sync.sync();
         print("phone", phone_report);
@@ -87,7 +94,9 @@ int main(int argc, char** argv) {
                       << "] " << r.reason << "\n  refused values: " << r.values_json << "\n";
             ferry::dismiss_rejected_write(phone, r.id);  // the app has shown it to the user
         }
+        containers_refreshed = 0;
         print("laptop", laptop_sync.sync());  // picks up the phone's container
+        std::cout << "laptop: " << containers_refreshed << " container row(s) to refresh on screen\n";
 
         const std::string q = "SELECT 'users with that e-mail ' || (SELECT count(*) FROM users WHERE email = ?) || "
                               "', containers ' || (SELECT count(*) FROM containers) || "
@@ -96,7 +105,7 @@ int main(int argc, char** argv) {
         const std::string on_phone = phone.query_value(q, {email})->as_text();
         std::cout << "laptop: " << on_laptop << "\nphone:  " << on_phone << "\n";
         if (phone_report.rejected != 1 || on_laptop != on_phone || laptop.status().pending_changes != 0 ||
-            phone.status().pending_changes != 0) {
+            phone.status().pending_changes != 0 || containers_refreshed != 1) {
             std::cerr << "offline_sync: the devices did not converge as expected\n";
             return 1;
         }
