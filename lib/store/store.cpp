@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <limits>
 #include <thread>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
@@ -193,6 +192,11 @@ void enable_wal(Store::Impl& impl, int busy_timeout_ms) {
     impl.exec("PRAGMA journal_mode=WAL");  // once more, so the error is reported the usual way
 }
 
+Error wrong_app(const std::string& path, const std::string& stored, const std::string& wanted) {
+    return Error(ErrorDomain::ferry, ErrorCode::wrong_app,
+                 path + " is a store of app '" + stored + "', not '" + wanted + "'");
+}
+
 void check_file_is_store(Store::Impl& impl, const std::string& app) {
     // Reading the schema is the first access to the file: a file that is not a database fails here.
     auto objects = impl.query("SELECT count(*) FROM sqlite_master", {});
@@ -217,9 +221,7 @@ void check_file_is_store(Store::Impl& impl, const std::string& app) {
                     impl.path + " has ferry_meta but no app recorded (its creation did not finish); "
                                 "open it with an app name (ferry init --app APP) to finish it");
     }
-    if (!app.empty() && *stored != app)
-        throw Error(ErrorDomain::ferry, ErrorCode::wrong_app,
-                    impl.path + " is a store of app '" + *stored + "', not '" + app + "'");
+    if (!app.empty() && *stored != app) throw wrong_app(impl.path, *stored, app);
 }
 
 }  // namespace
@@ -417,8 +419,7 @@ std::unique_ptr<Store::Impl> open_impl(const std::string& path, const std::strin
     });
     impl->app = *impl->meta("app");
     if (!app.empty() && impl->app != app)  // created at the same moment by someone else, for another app
-        throw Error(ErrorDomain::ferry, ErrorCode::wrong_app,
-                    impl->path + " is a store of app '" + impl->app + "', not '" + app + "'");
+        throw wrong_app(impl->path, impl->app, app);
     impl->site_id = *impl->meta("site_id");
 
     bool changed = false;
@@ -484,7 +485,7 @@ bool single_statement(sqlite3* db, const std::string& sql) {
 void Store::exec(const std::string& sql) {
     if (m_impl->transaction_depth == 0 && sqlite3_get_autocommit(m_impl->handle()) &&
         single_statement(m_impl->handle(), sql)) {
-        m_impl->exec(sql);
+        m_impl->execute(sql, {});  // through the statement cache: run again, it is not prepared again
         return;
     }
     // A transaction (or a savepoint inside one) makes a multi-statement script all-or-nothing.
@@ -560,9 +561,9 @@ StoreStatus Store::status() {
         t.synced = std::find(synced.begin(), synced.end(), t.name) != synced.end();
         s.tables.push_back(std::move(t));
     }
-    for (const auto& need : detail::lease_needs(*m_impl, std::numeric_limits<int>::max()))
+    for (const auto& lease : detail::leased_tables(*m_impl))
         for (auto& t : s.tables)
-            if (t.name == need.table) t.leased_ids_left = need.left;
+            if (t.name == lease.table) t.leased_ids_left = lease.left;
     return s;
 }
 

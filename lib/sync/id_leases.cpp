@@ -8,16 +8,19 @@
 
 namespace ferry::detail {
 
-std::vector<LeaseNeed> lease_needs(Store::Impl& impl, int low_water) {
+std::vector<LeaseNeed> leased_tables(Store::Impl& impl) {
     std::vector<LeaseNeed> out;
     auto r = impl.query(
         "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c "
         "WHERE m.type = 'table' AND c.pk = 1 AND c.dflt_value LIKE 'ferry_next_id(%'",
         {});
-    for (const auto& row : r.rows) {
-        LeaseNeed n{row[0].as_text(), row[1].as_text(), lease_left(impl, row[0].as_text())};
-        if (n.left < low_water) out.push_back(n);
-    }
+    for (const auto& row : r.rows) out.push_back({row[0].as_text(), row[1].as_text(), lease_left(impl, row[0].as_text())});
+    return out;
+}
+
+std::vector<LeaseNeed> lease_needs(Store::Impl& impl, int low_water) {
+    auto out = leased_tables(impl);
+    out.erase(std::remove_if(out.begin(), out.end(), [&](const LeaseNeed& n) { return n.left >= low_water; }), out.end());
     return out;
 }
 

@@ -19,7 +19,9 @@ struct LeaseNeed {
     std::int64_t left = 0;
 };
 
-/// The integer-key tables whose DEFAULT is ferry_next_id(...) and have fewer than `low_water` ids left.
+/// The integer-key tables whose key DEFAULT is ferry_next_id(...), with the ids each has left.
+std::vector<LeaseNeed> leased_tables(Store::Impl& impl);
+/// Those of them with fewer than `low_water` ids left.
 std::vector<LeaseNeed> lease_needs(Store::Impl& impl, int low_water);
 /// Records leased ids (any order, any gaps) as runs in ferry_id_leases.
 void add_lease(Store::Impl& impl, const std::string& table, const std::string& column, std::vector<std::int64_t> ids);

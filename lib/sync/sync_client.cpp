@@ -137,7 +137,6 @@ SyncReport SyncClient::push() {
         std::vector<RemoteRow> rows;
         remote_transaction(impl, [&] {
             impl.execute("DELETE FROM ferry_changes WHERE seq <= ?", {upto});
-            rows.clear();
             for (std::size_t i = 0; i < changes.size(); ++i) {
                 rep.pushed++;
                 const json& ch = changes[i];
@@ -238,7 +237,6 @@ SyncReport SyncClient::pull() {
         }
         std::vector<RemoteRow> gone;  // rows a finished snapshot found deleted on the server
         remote_transaction(impl, [&] {
-            gone.clear();
             for (const auto& f : fetch)
                 impl.execute("DELETE FROM ferry_refetch WHERE tbl = ? AND pk = ?",
                              {index.by_name.at(f["t"].get<std::string>())->id, f["pk"].dump()});

@@ -16,7 +16,8 @@ TrimResult trim_changes(const std::string& conninfo, int inactive_days) {
         pqxx::connection c(conninfo);
         pqxx::work tx(c);
         auto r = tx.exec_params(
-            "SELECT deleted, coalesce(horizon, ''), tombstones FROM ferry.trim_changes(make_interval(days => $1))",
+            "SELECT t.deleted, coalesce(t.horizon, ''), ferry.trim_tombstones(make_interval(days => $1)) "
+            "FROM ferry.trim_changes(make_interval(days => $1)) t",
             inactive_days);
         result.deleted = r[0][0].as<std::int64_t>();
         result.horizon = r[0][1].as<std::string>();
