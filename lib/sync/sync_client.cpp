@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "ferry/error.hpp"
+#include "lib/core/crash_point.hpp"
 #include "lib/store/store_impl.hpp"
 #include "lib/sync/id_leases.hpp"
 #include "lib/sync/push_batch.hpp"
@@ -116,6 +117,7 @@ SyncReport SyncClient::push() {
                                        R"(,"changes":)" + changes_text + "}";
             batch = {{"seq", seq}, {"upto", upto}, {"changes", std::move(changes)}};
             impl.transaction([&] { impl.set_meta("push_inflight", stored); });
+            crash_point("push.cut");
         }
         const std::int64_t seq = batch.at("seq");
         const std::int64_t upto = batch.at("upto");
@@ -125,6 +127,7 @@ SyncReport SyncClient::push() {
         const std::string request = R"({"app":)" + json(impl.app).dump() + R"(,"site":)" + json(impl.site_id).dump() +
                                     R"(,"seq":)" + std::to_string(seq) + R"(,"changes":)" + changes_text + "}";
         json response = parse_response(m_transport.call("push", request), "push");
+        crash_point("push.answered");
         if (response.value("seq", std::int64_t(0)) != seq)
             throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server answered another push batch");
         const json results = response.value("results", json());
@@ -176,6 +179,7 @@ SyncReport SyncClient::push() {
             impl.execute("DELETE FROM ferry_meta WHERE key = 'push_inflight'", {});
             impl.save_clock();
         });
+        crash_point("push.acked");
         notify_applied(m_options, rows);
         auto left = impl.query("SELECT count(*) FROM ferry_changes", {}).rows[0][0].as_int();
         report(m_options, "push", rep.pushed, left);
@@ -214,6 +218,7 @@ SyncReport SyncClient::pull() {
         json response;
         try {
             response = parse_response(m_transport.call("pull", request.dump()), "pull");
+            crash_point(snapshot ? "snapshot.answered" : "pull.answered");
         } catch (const Error& e) {
             if (e.code() != ErrorCode::resync_required || snapshot) throw;
             // Fell behind the server's trimmed change log: take a fresh snapshot.
@@ -256,6 +261,7 @@ SyncReport SyncClient::pull() {
             impl.set_meta("last_sync_at", Store::now_timestamp());
             impl.save_clock();
         });
+        crash_point(snapshot ? "snapshot.applied" : "pull.applied");
         rows.insert(rows.end(), gone.begin(), gone.end());
         notify_applied(m_options, rows);
         if (response.contains("held_back") && response["held_back"].is_object() && rep.warnings.empty())
@@ -279,6 +285,7 @@ std::int64_t SyncClient::lease_ids() {
     if (requests.empty()) return 0;
     json request = {{"app", impl.app}, {"site", impl.site_id}, {"requests", requests}};
     json response = parse_response(m_transport.call("lease", request.dump()), "lease");
+    crash_point("lease.answered");
     std::int64_t leased = 0;
     impl.transaction([&] {
         for (const auto& l : response.value("leases", json::array())) {
