@@ -192,6 +192,14 @@ void enable_wal(Store::Impl& impl, int busy_timeout_ms) {
     impl.exec("PRAGMA journal_mode=WAL");  // once more, so the error is reported the usual way
 }
 
+/// Authorizer: refuses to set recursive_triggers on an open store. Turned off, the rows a
+/// REPLACE deletes would leave the change log silently; this way the write fails loudly instead
+/// (SQLite reports "not authorized").
+int refuse_capture_pragmas(void*, int action, const char* name, const char* value, const char*, const char*) {
+    if (action == SQLITE_PRAGMA && value && name && sqlite3_stricmp(name, "recursive_triggers") == 0) return SQLITE_DENY;
+    return SQLITE_OK;
+}
+
 Error wrong_app(const std::string& path, const std::string& stored, const std::string& wanted) {
     return Error(ErrorDomain::ferry, ErrorCode::wrong_app,
                  path + " is a store of app '" + stored + "', not '" + wanted + "'");
@@ -407,7 +415,10 @@ std::unique_ptr<Store::Impl> open_impl(const std::string& path, const std::strin
     register_functions(*impl);
     check_file_is_store(*impl, app);
     enable_wal(*impl, options.busy_timeout_ms);
-    impl->exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON");
+    // Recursive triggers on: without them the row a REPLACE deletes (same key, or another row
+    // holding one of its unique values) fires no delete trigger, so capture would miss it.
+    impl->exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA recursive_triggers=ON");
+    sqlite3_set_authorizer(impl->handle(), refuse_capture_pragmas, nullptr);
 
     const bool fresh = !table_exists(*impl, "ferry_meta");
     if (fresh || options.migrate) migrate_scope(*impl, "ferry");
