@@ -99,6 +99,54 @@ void create_triggers(Store::Impl& impl, std::int64_t id, const TableInfo& t) {
               " WHEN ferry_capturing() BEGIN INSERT INTO ferry_changes(tbl, pk, op, mask, hlc) VALUES (" + tid + ", " +
               old_key + ", 3, 0, ferry_hlc()); END");
 }
+
+/// SQL that turns a mask over the columns `before` into the same columns' bits in `after`, by
+/// name; a column `after` lacks loses its bit. Bit 62 stands for every column from the 63rd on.
+std::string remapped_mask(const std::vector<std::string>& before, const std::vector<std::string>& after) {
+    std::string expr;
+    for (std::size_t i = 0; i < before.size() && i <= 62; ++i) {
+        const std::size_t last = i < 62 ? i : before.size() - 1;
+        std::int64_t bits = 0;
+        for (std::size_t k = i; k <= last; ++k) {
+            const auto at = std::find(after.begin(), after.end(), before[k]);
+            if (at != after.end()) bits |= column_bit(static_cast<std::size_t>(at - after.begin()));
+        }
+        if (bits != 0)
+            expr += (expr.empty() ? "" : " | ") + std::string("(CASE WHEN mask & ") + std::to_string(column_bit(i)) +
+                    " THEN " + std::to_string(bits) + " ELSE 0 END)";
+    }
+    return expr.empty() ? "0" : expr;
+}
+
+/// Pending updates of a table record column positions; when a migration dropped, added or
+/// moved columns, they are rewritten to the new positions (one statement, so each mask is read
+/// in the old order only). An insert's -1 means every column and stays. An update left with no
+/// column that still exists changed nothing that can be pushed, and goes.
+void remap_pending_masks(Store::Impl& impl, std::int64_t id, const std::vector<std::string>& before,
+                         const std::vector<std::string>& after) {
+    if (before == after) return;
+    impl.execute("UPDATE ferry_changes SET mask = " + remapped_mask(before, after) +
+                     " WHERE tbl = ? AND op = 2 AND mask != -1",
+                 {id});
+    impl.execute("DELETE FROM ferry_changes WHERE tbl = ? AND op = 2 AND mask = 0", {id});
+}
+
+/// Records a synced table's key and column order in ferry_tables (remapping the masks of its
+/// pending updates when the order changed) and returns its id. Ids are stable once given:
+/// pending changes refer to tables by id.
+std::int64_t record_table(Store::Impl& impl, const TableInfo& t) {
+    auto recorded = impl.query("SELECT id, columns FROM ferry_tables WHERE name=?", {t.name});
+    nlohmann::json cols = t.columns, pk = t.pk_columns;
+    impl.execute(
+        "INSERT INTO ferry_tables(name, pk_columns, columns) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT(name) DO UPDATE SET pk_columns = ?2, columns = ?3",
+        {t.name, pk.dump(), cols.dump()});
+    if (recorded.rows.empty()) return impl.query("SELECT id FROM ferry_tables WHERE name=?", {t.name}).rows[0][0].as_int();
+    const auto id = recorded.rows[0][0].as_int();
+    remap_pending_masks(impl, id, nlohmann::json::parse(recorded.rows[0][1].as_text()).get<std::vector<std::string>>(),
+                        t.columns);
+    return id;
+}
 }  // namespace
 
 std::string quote_ident(const std::string& name) {
@@ -140,13 +188,7 @@ void install_capture(Store::Impl& impl) {
     auto old = impl.query("SELECT name FROM sqlite_master WHERE type='trigger' AND name LIKE 'ferry_capture_%'", {});
     for (const auto& row : old.rows) impl.exec("DROP TRIGGER " + quote_ident(row[0].as_text()));
     for (const auto& t : tables) {
-        nlohmann::json cols = t.columns, pk = t.pk_columns;
-        // Ids are stable once given: pending changes refer to tables by id.
-        impl.execute(
-            "INSERT INTO ferry_tables(name, pk_columns, columns) VALUES (?1, ?2, ?3) "
-            "ON CONFLICT(name) DO UPDATE SET pk_columns = ?2, columns = ?3",
-            {t.name, pk.dump(), cols.dump()});
-        auto id = impl.query("SELECT id FROM ferry_tables WHERE name=?", {t.name}).rows[0][0].as_int();
+        const auto id = record_table(impl, t);
         create_triggers(impl, id, t);
         // Counter columns of rows already here (seed rows) start agreed at their current value.
         if (const auto* rule = sync_rules(impl.app).find(t.name))

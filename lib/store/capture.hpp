@@ -28,8 +28,10 @@ std::vector<CapturedTable> captured_tables(Store::Impl& impl);
 /// True when the installed capture triggers match the current schema and sync rules.
 bool capture_is_current(Store::Impl& impl);
 
-/// (Re)creates ferry_tables rows and the capture triggers of every synced table. Runs inside the
-/// caller's transaction. Throws Error(internal) when the rules name a table the schema lacks.
+/// (Re)creates ferry_tables rows and the capture triggers of every synced table; when a table's
+/// columns changed, the masks of its pending updates are remapped to the new column order by
+/// name. Runs inside the caller's transaction. Throws Error(internal) when the rules name a
+/// table the schema lacks.
 void install_capture(Store::Impl& impl);
 
 /// "name" with embedded quotes doubled: a safe SQL identifier.

@@ -1,6 +1,6 @@
 // tests/unit/capture_paths_test.cpp: every way SQLite can write a synced row reaches the change
 // log (REPLACE and the other conflict clauses, upserts, cascades), the seeds' own triggers stay
-// finite with recursive triggers on.
+// finite with recursive triggers on, and pending change masks follow a change of column order.
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -224,4 +224,80 @@ TEST_CASE("the seeds' triggers end with recursive triggers on, also when the clo
             REQUIRE_NOTHROW(s.exec(touch));
         }
     }
+}
+
+namespace {
+/// The columns named by each pending update of `table` (read as push reads them), by name.
+std::vector<std::string> pending_update_columns(Store& s, const std::string& table) {
+    std::vector<std::string> out;
+    for (const auto& line : log_of(s, table)) {
+        if (line.rfind("update ", 0) != 0) continue;
+        std::vector<std::string> names;
+        std::stringstream list(line.substr(line.rfind(' ') + 1));
+        for (std::string name; std::getline(list, name, ',');) names.push_back(name);
+        std::sort(names.begin(), names.end());
+        std::string joined;
+        for (const auto& n : names) joined += (joined.empty() ? "" : ",") + n;
+        out.push_back(joined);
+    }
+    return out;
+}
+
+void drop_capture_triggers(Store& s, const std::string& table) {
+    for (const auto& r : s.query("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? "
+                                 "AND name LIKE 'ferry_capture_%'",
+                                 {table})
+                             .rows)
+        s.exec("DROP TRIGGER " + ferry::detail::quote_ident(r[0].as_text()));
+}
+}  // namespace
+
+TEST_CASE("pending change masks follow the columns when a migration changes a synced table", "[unit][capture]") {
+    ferry::test::TempDir dir;
+    const auto path = dir.file("masks.db");
+    const std::string message = "55555555-5555-4555-8555-555555555555";
+    {
+        auto s = Store::open(path, "december");
+        add_user(s, k_u1, "one@example.com", "one");
+        s.execute("INSERT INTO containers(id, container_id, name, user_id) VALUES (?, 'd-1', 'web', ?)", {k_c1, k_u1});
+        s.execute("INSERT INTO chat_messages(id, container_id, session_id, role, content) VALUES (?, ?, 's', 'user', 'hi')",
+                  {message, k_c1});
+        s.execute("UPDATE chat_messages SET metadata = '{\"seen\":1}', content = 'hello' WHERE id = ?", {message});
+        s.execute("UPDATE chat_messages SET created_at = '2024-01-01T00:00:00.000Z' WHERE id = ?", {message});
+        REQUIRE(pending_update_columns(s, "chat_messages") == std::vector<std::string>{"content,metadata", "created_at"});
+        // What a migration would do, without the capture triggers in its way (they name every column).
+        drop_capture_triggers(s, "chat_messages");
+
+        SECTION("a column before the changed ones is dropped") {
+            s.exec("ALTER TABLE chat_messages DROP COLUMN role");
+        }
+        SECTION("a changed column is dropped: its bit goes, an update left with no column goes too") {
+            s.exec("DROP INDEX idx_chat_messages_created_at");
+            s.exec("ALTER TABLE chat_messages DROP COLUMN created_at");
+        }
+        SECTION("the table is rebuilt with its columns in another order and a new one in the middle") {
+            s.exec("CREATE TABLE chat_messages_new (id TEXT NOT NULL PRIMARY KEY, metadata TEXT, extra TEXT, "
+                   "created_at TEXT, content TEXT NOT NULL, role TEXT NOT NULL, session_id TEXT NOT NULL, "
+                   "container_id TEXT REFERENCES containers(id) ON DELETE CASCADE, attachments TEXT) STRICT");
+            s.exec("INSERT INTO chat_messages_new (id, metadata, created_at, content, role, session_id, container_id, "
+                   "attachments) SELECT id, metadata, created_at, content, role, session_id, container_id, attachments "
+                   "FROM chat_messages");
+            s.exec("DROP TABLE chat_messages");
+            // The view user_projects names chat_messages, which is missing until the rename.
+            s.exec("PRAGMA legacy_alter_table = ON");
+            s.exec("ALTER TABLE chat_messages_new RENAME TO chat_messages");
+            s.exec("PRAGMA legacy_alter_table = OFF");
+        }
+    }
+    auto s = Store::open(path, "december");  // finds the capture out of date and installs it again
+    const auto columns = recorded_columns(s, "chat_messages");
+    const bool created_at_kept = std::find(columns.begin(), columns.end(), "created_at") != columns.end();
+    if (created_at_kept)
+        REQUIRE(pending_update_columns(s, "chat_messages") == std::vector<std::string>{"content,metadata", "created_at"});
+    else
+        REQUIRE(pending_update_columns(s, "chat_messages") == std::vector<std::string>{"content,metadata"});
+    // The insert still covers every column, and the regenerated triggers use the new positions.
+    REQUIRE(log_of(s, "chat_messages").front() == "insert " + message);
+    s.execute("UPDATE chat_messages SET content = 'again' WHERE id = ?", {message});
+    REQUIRE(pending_update_columns(s, "chat_messages").back() == "content");
 }
