@@ -361,6 +361,10 @@ void Store::Impl::transaction(const std::function<void()>& body) {
     ++transaction_depth;
     try {
         body();
+        // A COMMIT can fail too (a deferred foreign key, a full disk) and leaves the transaction
+        // open: it is rolled back below like a failed body, or every later transaction would
+        // become a savepoint inside it and nothing would ever be committed.
+        exec(outer ? "COMMIT" : "RELEASE " + sp);
     } catch (...) {
         --transaction_depth;
         try {
@@ -372,7 +376,6 @@ void Store::Impl::transaction(const std::function<void()>& body) {
         throw;
     }
     --transaction_depth;
-    exec(outer ? "COMMIT" : "RELEASE " + sp);
 }
 
 std::optional<std::string> Store::Impl::meta(const std::string& key) {

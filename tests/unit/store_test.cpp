@@ -270,3 +270,58 @@ TEST_CASE("a query that was run leaves no read transaction open for other connec
     REQUIRE(rc == SQLITE_OK);
     REQUIRE(log == 0);
 }
+
+namespace {
+std::int64_t count_from_another_connection(const std::string& path, const std::string& table) {
+    sqlite3* other = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &other) == SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    REQUIRE(sqlite3_prepare_v2(other, ("SELECT count(*) FROM " + table).c_str(), -1, &st, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(st) == SQLITE_ROW);
+    const std::int64_t n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(other);
+    return n;
+}
+}  // namespace
+
+TEST_CASE("a COMMIT that fails is rolled back, and the transactions after it really commit", "[unit][store]") {
+    ferry::test::TempDir dir;
+    const auto path = dir.file("commit.db");
+    auto store = Store::open(path, "december");
+    // A deferred foreign key is checked only at COMMIT, so the body succeeds and the COMMIT fails.
+    store.exec("CREATE TABLE scratch_parent(id INTEGER PRIMARY KEY); "
+               "CREATE TABLE scratch_child(id INTEGER PRIMARY KEY, "
+               "parent INTEGER REFERENCES scratch_parent(id) DEFERRABLE INITIALLY DEFERRED)");
+    auto orphan_in_transaction = [&] {
+        store.transaction([&] {
+            store.execute("INSERT INTO users(id, email) VALUES (?, 'a@example.com')", {Store::new_id()});
+            store.execute("INSERT INTO scratch_child(id, parent) VALUES (1, 99)", {});
+        });
+    };
+
+    SECTION("through Store::transaction") {
+        REQUIRE(code_of(orphan_in_transaction) == ErrorCode::constraint);
+    }
+    SECTION("through a script run by Store::exec") {
+        REQUIRE(code_of([&] {
+                    store.exec("INSERT INTO users(id, email) VALUES ('" + Store::new_id() + "', 'a@example.com'); "
+                               "INSERT INTO scratch_child(id, parent) VALUES (1, 99)");
+                }) == ErrorCode::constraint);
+    }
+    // Nothing of the failed transaction is left, its captured change included.
+    REQUIRE(store.query_value("SELECT count(*) FROM users")->as_int() == 0);
+    REQUIRE(store.status().pending_changes == 0);
+    REQUIRE(store.query_value("SELECT count(*) FROM scratch_child")->as_int() == 0);
+
+    store.transaction([&] { store.execute("INSERT INTO scratch_parent(id) VALUES (7)", {}); });
+    store.execute("INSERT INTO users(id, email) VALUES (?, 'b@example.com')", {Store::new_id()});
+    REQUIRE(count_from_another_connection(path, "scratch_parent") == 1);
+    REQUIRE(count_from_another_connection(path, "users") == 1);
+    // The same transaction, made valid, commits.
+    store.transaction([&] {
+        store.execute("INSERT INTO scratch_child(id, parent) VALUES (1, 99)", {});
+        store.execute("INSERT INTO scratch_parent(id) VALUES (99)", {});
+    });
+    REQUIRE(count_from_another_connection(path, "scratch_child") == 1);
+}
