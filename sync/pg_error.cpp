@@ -18,6 +18,23 @@ std::string redact_conninfo(const std::string& conninfo) {
     return std::regex_replace(out, kv_password, "password=***");
 }
 
+ErrorCode code_for_sqlstate(const std::string& s) {
+    auto cls = [&](const char* c) { return s.rfind(c, 0) == 0; };
+    if (cls("08") || s == "57P01" || s == "57P02" || s == "57P03") return ErrorCode::connection;
+    if (s == "40001" || s == "40P01" || s == "55P03" || s == "55006" || cls("53")) return ErrorCode::busy;
+    if (s == "57014") return ErrorCode::timeout;
+    if (cls("22")) return ErrorCode::invalid_argument;
+    if (cls("23")) return ErrorCode::constraint;
+    if (s == "42501") return ErrorCode::not_permitted;
+    return ErrorCode::sql;
+}
+
+bool is_data_sqlstate(const std::string& s) {
+    return s.rfind("22", 0) == 0 || s.rfind("23", 0) == 0 || s == "P0001" || s == "42501";
+}
+
+bool is_retry_sqlstate(const std::string& s) { return s == "40001" || s == "40P01"; }
+
 void translate_pg(const std::string& context, const std::function<void()>& body) {
     try {
         body();
@@ -25,17 +42,8 @@ void translate_pg(const std::string& context, const std::function<void()>& body)
         throw;
     } catch (const pqxx::broken_connection& e) {
         throw Error(ErrorDomain::postgres, ErrorCode::connection, context + ": " + e.what());
-    } catch (const pqxx::integrity_constraint_violation& e) {
-        throw Error(ErrorDomain::postgres, ErrorCode::constraint, context + ": " + e.what());
-    } catch (const pqxx::insufficient_privilege& e) {
-        throw Error(ErrorDomain::postgres, ErrorCode::not_permitted, context + ": " + e.what());
     } catch (const pqxx::sql_error& e) {
-        const std::string state = e.sqlstate();
-        ErrorCode code = ErrorCode::sql;
-        if (state == "40001" || state == "40P01" || state == "55P03") code = ErrorCode::busy;
-        else if (state.rfind("22", 0) == 0) code = ErrorCode::invalid_argument;
-        else if (state == "57014") code = ErrorCode::timeout;
-        throw Error(ErrorDomain::postgres, code, context + ": " + e.what());
+        throw Error(ErrorDomain::postgres, code_for_sqlstate(e.sqlstate()), context + ": " + e.what());
     } catch (const pqxx::failure& e) {
         throw Error(ErrorDomain::postgres, ErrorCode::connection, context + ": " + e.what());
     } catch (const std::exception& e) {
