@@ -8,11 +8,14 @@
 #include "sync/server/sync_server.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <regex>
+#include <thread>
 
 #include "ferry/clock.hpp"
 #include "ferry/error.hpp"
 #include "lib/schema/sync_rules.hpp"
+#include "sync/pg_error.hpp"
 
 namespace ferry::detail {
 namespace {
@@ -21,6 +24,9 @@ using nlohmann::json;
 constexpr int k_max_batch = 10000;
 constexpr int k_max_page = 10000;
 constexpr int k_max_lease = 10000;
+// A batch that meets a deadlock or a serialization failure is merged again from the start this
+// many times before the device is told busy (and sends it again on its next sync).
+constexpr int k_push_attempts = 5;
 
 // Changes are handed out only below a bound that no transaction which may still write our change
 // log is older than: the oldest in-progress xid of a fresh snapshot, leaving out only the xids
@@ -107,6 +113,8 @@ struct Rejection {
     std::string reason;
 };
 
+/// The rejection of one change for an error about its data (is_data_sqlstate): the only errors
+/// that become per-change results.
 Rejection rejection_for(const pqxx::sql_error& e) {
     const std::string state = e.sqlstate();
     std::string msg = e.what();
@@ -121,9 +129,20 @@ Rejection rejection_for(const pqxx::sql_error& e) {
     if (state == "23505") return {"constraint", "unique key already taken: " + msg};
     if (state == "23503") return {"constraint", "a referenced row does not exist (deleted elsewhere?): " + msg};
     if (state.rfind("23", 0) == 0) return {"constraint", msg};
-    if (state.rfind("22", 0) == 0 || state == "P0001") return {"invalid_argument", "bad value: " + msg};
     if (state == "42501") return {"not_permitted", msg};
-    return {"rejected", msg};
+    return {"invalid_argument", "bad value: " + msg};
+}
+
+/// Where a change holds text PostgreSQL refuses to store (a NUL character: jsonb and text both
+/// refuse U+0000), as "table.column" or "the key of table"; nothing when it holds none.
+std::optional<std::string> unstorable_text(const PgTable& t, const json& change) {
+    auto has_nul = [](const json& v) { return v.is_string() && v.get_ref<const std::string&>().find('\0') != std::string::npos; };
+    for (const auto& k : change["pk"])
+        if (has_nul(k)) return "the key of " + t.name;
+    if (change.contains("vals") && change["vals"].is_object())
+        for (auto it = change["vals"].begin(); it != change["vals"].end(); ++it)
+            if (has_nul(it.value())) return t.name + "." + it.key();
+    return std::nullopt;
 }
 
 std::string iso_from_hlc(std::int64_t h) {
@@ -232,9 +251,10 @@ std::string bad_column(pqxx::work& tx, const PgTable& t, int ord) {
                                " FROM ferry_stage s WHERE s.ord = $1 AND s.vals ? " + pg_literal(c.name),
                            ord);
             tx.exec("RELEASE SAVEPOINT ferry_probe");
-        } catch (const pqxx::sql_error&) {
+        } catch (const pqxx::sql_error& e) {
             tx.exec("ROLLBACK TO SAVEPOINT ferry_probe");
             tx.exec("RELEASE SAVEPOINT ferry_probe");
+            if (!is_data_sqlstate(e.sqlstate())) throw;
             return c.name;
         }
     }
@@ -267,16 +287,19 @@ std::vector<int> run_with_fallback(pqxx::work& tx, const PgTable& t, const std::
         }
         tx.exec("RELEASE SAVEPOINT ferry_merge");
     };
+    // Only an error about the data falls back to finding the change(s) responsible; anything else
+    // (a lock or statement timeout, a deadlock, a lost connection) fails the whole push.
     try {
         run(ords);
         return deferred;
-    } catch (const pqxx::sql_error&) {
-        // Fall through: find the change(s) responsible.
+    } catch (const pqxx::sql_error& e) {
+        if (!is_data_sqlstate(e.sqlstate())) throw;
     }
     for (int ord : ords) {
         try {
             run({ord});
         } catch (const pqxx::sql_error& e) {
+            if (!is_data_sqlstate(e.sqlstate())) throw;
             if (defer && (e.sqlstate() == "23505" || e.sqlstate() == "23503")) {
                 deferred.push_back(ord);
                 continue;
@@ -319,13 +342,15 @@ std::map<std::pair<std::string, std::string>, json> SyncServer::current_rows(pqx
     return out;
 }
 
-void SyncServer::attach_current_rows(pqxx::transaction_base& tx, const json& changes, json& results) {
+void SyncServer::attach_current_rows(pqxx::transaction_base& tx, const json& changes, json& results, json& keys_out) {
     std::map<std::string, json> keys;
     for (const auto& ch : changes)
         if (ch.is_object() && ch.contains("t") && ch["t"].is_string() && ch.contains("pk") && ch["pk"].is_array() &&
             find_table(tx, ch["t"].get<std::string>()) &&
-            ch["pk"].size() == find_table(tx, ch["t"].get<std::string>())->pk.size())
+            ch["pk"].size() == find_table(tx, ch["t"].get<std::string>())->pk.size()) {
             keys[ch["t"].get<std::string>()].push_back(ch["pk"]);
+            keys_out.push_back({ch["t"], ch["pk"]});
+        }
     const auto rows = current_rows(tx, keys);
     for (std::size_t i = 0; i < changes.size() && i < results.size(); ++i) {
         const json& ch = changes[i];
@@ -337,17 +362,48 @@ void SyncServer::attach_current_rows(pqxx::transaction_base& tx, const json& cha
     }
 }
 
+std::int64_t SyncServer::max_clock(pqxx::transaction_base& tx, const json& keys) {
+    if (keys.empty()) return 0;
+    // HLC's receive rule (DESIGN.md decision 1): the device ratchets past every clock it receives,
+    // so an edit it makes after seeing these rows is ordered after each of their values.
+    auto r = tx.exec_params(
+        "SELECT coalesce(max(greatest(r.created_hlc, coalesce(r.deleted_hlc, 0), "
+        "coalesce((SELECT max((c.value ->> 0)::bigint) FROM jsonb_each(r.clocks) c), 0))), 0) "
+        "FROM jsonb_array_elements($1::jsonb) k JOIN ferry.rows r ON r.tbl = k ->> 0 AND r.pk = k -> 1",
+        keys.dump());
+    return r[0][0].as<std::int64_t>();
+}
+
 const PgTable* SyncServer::find_table(pqxx::transaction_base& tx, const std::string& name) {
     for (const auto& t : tables(tx))
         if (t.name == name) return &t;
     return nullptr;
 }
 
+void SyncServer::check_database(pqxx::connection& c) {
+    if (m_checked_connection == &c && m_checked_backend == c.backendpid()) return;
+    pqxx::nontransaction tx(c);
+    const bool installed = tx.exec("SELECT to_regclass('ferry.meta') IS NOT NULL")[0][0].as<bool>();
+    auto app = installed ? tx.exec("SELECT value FROM ferry.meta WHERE key = 'app'") : pqxx::result();
+    if (app.empty())
+        throw Error(ErrorDomain::ferry, ErrorCode::not_found,
+                    "this database holds no Ferry app: install app '" + m_app + "' into it first (ferry server init --app " +
+                        m_app + ")");
+    const std::string holds = app[0][0].c_str();
+    if (holds != m_app)
+        throw Error(ErrorDomain::ferry, ErrorCode::wrong_app,
+                    "this database holds app '" + holds + "', not '" + m_app + "': point the store of app '" + m_app +
+                        "' at its own database (a database holds one app)");
+    m_checked_connection = &c;
+    m_checked_backend = c.backendpid();
+}
+
 json SyncServer::handle(pqxx::connection& c, const std::string& endpoint, const json& request) {
     if (!request.is_object()) bad_request("the body must be a JSON object");
     if (request.contains("app") && request["app"] != m_app)
         throw Error(ErrorDomain::ferry, ErrorCode::wrong_app,
-                    "this server syncs app '" + m_app + "', not '" + request["app"].dump() + "'");
+                    "this server syncs app '" + m_app + "', not " + request["app"].dump());
+    check_database(c);
     if (endpoint == "push") return push(c, request);
     if (endpoint == "pull") return pull(c, request);
     if (endpoint == "lease") return lease(c, request);
@@ -355,38 +411,86 @@ json SyncServer::handle(pqxx::connection& c, const std::string& endpoint, const 
 }
 
 json SyncServer::push(pqxx::connection& c, const json& req) {
-    const std::string site = require_site(req);
-    const std::int64_t seq = require_int(req, "seq", 1, INT64_MAX);
+    Batch batch;
+    batch.site = require_site(req);
+    batch.seq = require_int(req, "seq", 1, INT64_MAX);
     if (!req.contains("changes") || !req["changes"].is_array()) bad_request("'changes' (array) is required");
-    const json& changes = req["changes"];
-    if (changes.size() > static_cast<std::size_t>(k_max_batch))
+    batch.changes = &req["changes"];
+    if (batch.changes->size() > static_cast<std::size_t>(k_max_batch))
         bad_request("a batch holds at most " + std::to_string(k_max_batch) + " changes, this one " +
-                    std::to_string(changes.size()));
-
-    pqxx::work tx(c);
-    tx.exec_params("INSERT INTO ferry.sites(site) VALUES ($1) ON CONFLICT (site) DO NOTHING", site);
-    auto ledger = tx.exec_params("SELECT last_seq, last_results::text FROM ferry.sites WHERE site = $1 FOR UPDATE", site);
-    const auto last_seq = ledger[0][0].as<std::int64_t>();
-    if (seq <= last_seq) {
-        // A retry of a batch already applied (its response was lost): answer as before, apply nothing.
-        json out = {{"seq", seq}, {"duplicate", true}, {"server_hlc", nullptr}};
-        json stored = (seq == last_seq && !ledger[0][1].is_null()) ? json::parse(ledger[0][1].c_str()) : json();
-        if (!stored.is_array() || stored.size() != changes.size())
-            stored = json::array();  // an older batch: its statuses are gone, the rows tell the truth
-        if (stored.empty())
-            for (std::size_t i = 0; i < changes.size(); ++i) stored.push_back({{"status", "applied"}});
-        attach_current_rows(tx, changes, stored);
-        out["results"] = stored;
-        tx.commit();
-        return out;
+                    std::to_string(batch.changes->size()));
+    batch.text = batch.changes->dump();
+    // Deadlocks and serialization failures are the merge's own business: the rows are locked in a
+    // fixed order, but the app's triggers and cascades may touch others. Merge again from scratch.
+    for (int attempt = 1;; ++attempt) {
+        try {
+            return merge_batch(c, batch);
+        } catch (const pqxx::sql_error& e) {
+            if (!is_retry_sqlstate(e.sqlstate()) || attempt == k_push_attempts) throw;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10 * attempt * attempt));
     }
+}
 
+std::optional<json> SyncServer::replay(pqxx::work& tx, const Batch& batch) {
+    tx.exec_params("INSERT INTO ferry.sites(site) VALUES ($1) ON CONFLICT (site) DO NOTHING", batch.site);
+    auto ledger = tx.exec_params(
+        "SELECT last_seq, last_results::text, last_digest, encode(sha256(convert_to($2, 'UTF8')), 'hex') "
+        "FROM ferry.sites WHERE site = $1 FOR UPDATE",
+        batch.site, batch.text);
+    const auto last_seq = ledger[0][0].as<std::int64_t>();
+    const std::string digest = ledger[0][3].c_str();
+    if (batch.seq > last_seq) return std::nullopt;
+    // The same batch again (its answer was lost): answer as before, apply nothing. A batch recorded
+    // before digests were kept is taken at its word.
+    const bool same = batch.seq == last_seq && (ledger[0][2].is_null() || digest == ledger[0][2].c_str());
+    if (!same)
+        throw Error(ErrorDomain::ferry, ErrorCode::site_reused,
+                    "site " + batch.site + " already pushed batch " + std::to_string(batch.seq) +
+                        " with other changes (the last batch recorded is " + std::to_string(last_seq) +
+                        "): this store is a copy, or was restored from a backup; it must take a new site id and "
+                        "push its pending changes again (the client does this by itself)");
+    json stored = ledger[0][1].is_null() ? json() : json::parse(ledger[0][1].c_str());
+    if (!stored.is_array() || stored.size() != batch.changes->size())
+        throw Error(ErrorDomain::ferry, ErrorCode::internal,
+                    "the recorded results of batch " + std::to_string(batch.seq) + " of site " + batch.site +
+                        " do not match it");
+    json keys = json::array();
+    attach_current_rows(tx, *batch.changes, stored, keys);
+    json out = {{"seq", batch.seq},           {"duplicate", true},
+                {"results", stored},          {"server_hlc", tx.exec("SELECT ferry.now_hlc()")[0][0].as<std::int64_t>()},
+                {"max_hlc", max_clock(tx, keys)}, {"max_skew_ms", m_options.max_clock_skew_ms}};
+    tx.commit();
+    return out;
+}
+
+void SyncServer::lock_staged_rows(pqxx::work& tx, const std::set<std::string>& tables_in_batch) {
+    // Ferry's merges serialise per row on an advisory lock of (table, key), taken in one global
+    // order, so two pushes of one row never interleave and never deadlock with each other; the
+    // rows that exist are then locked against plain-SQL writers, table by table in key order.
+    // Classification below reads the clocks only after both, so it sees every committed write.
+    tx.exec("SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT DISTINCT hashtextextended(tbl || ' ' || pk::text, 0) "
+            "AS k FROM ferry_stage ORDER BY k) keys");
+    for (const auto& t : tables(tx)) {
+        if (!tables_in_batch.count(t.name)) continue;
+        std::string order;
+        for (const auto& k : t.pk) order += (order.empty() ? "t." : ", t.") + pg_ident(k);
+        tx.exec("SELECT 1 FROM ferry_stage s JOIN " + pg_ident(t.name) + " t ON " + key_match_expr(t, "t", "s.pk") +
+                " WHERE s.tbl = " + pg_literal(t.name) + " ORDER BY " + order + " FOR UPDATE OF t");
+    }
+}
+
+SyncServer::Staging SyncServer::validate(pqxx::work& tx, const json& changes) {
     const auto& rules = sync_rules(m_app);
     const auto now_ms = tx.exec("SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint")[0][0].as<std::int64_t>();
-    std::vector<json> results(changes.size(), json::object());
-    json staged = json::array();
-    std::map<std::string, std::vector<int>> upserts, deletes;
-    std::int64_t max_hlc = 0;
+    Staging out;
+    out.results.assign(changes.size(), json::object());
+    auto& results = out.results;
+    auto& staged = out.staged;
+    auto& upserts = out.upserts;
+    auto& deletes = out.deletes;
+    auto& tables_in_batch = out.tables;
+    auto& max_hlc = out.max_hlc;
 
     for (std::size_t i = 0; i < changes.size(); ++i) {
         const json& ch = changes[i];
@@ -416,6 +520,10 @@ json SyncServer::push(pqxx::connection& c, const json& req) {
         }
         if (ch["pk"].size() != t->pk.size()) {
             reject("invalid_argument", "the key of " + name + " has " + std::to_string(t->pk.size()) + " columns");
+            continue;
+        }
+        if (auto where = unstorable_text(*t, ch)) {
+            reject("invalid_argument", *where + " holds a NUL character (U+0000), which PostgreSQL cannot store in text");
             continue;
         }
         const std::int64_t ahead = hlc::physical_ms(h) - now_ms;
@@ -475,20 +583,38 @@ json SyncServer::push(pqxx::connection& c, const json& req) {
         staged.push_back({{"ord", static_cast<int>(i)}, {"tbl", name}, {"pk", ch["pk"]}, {"op", op}, {"hlc", h},
                           {"vals", vals}, {"clocks", clocks}, {"deltas", deltas}});
         (op == 3 ? deletes : upserts)[name].push_back(static_cast<int>(i));
+        tables_in_batch.insert(name);
     }
 
+    return out;
+}
+
+json SyncServer::merge_batch(pqxx::connection& c, const Batch& batch) {
+    pqxx::work tx(c);
+    if (auto answer = replay(tx, batch)) return *answer;
+    const std::string& site = batch.site;
+    const json& changes = *batch.changes;
+
+    Staging st = validate(tx, changes);
+    auto& results = st.results;
+    const auto& rules = sync_rules(m_app);
+    auto& staged = st.staged;
+    auto& upserts = st.upserts;
+    auto& deletes = st.deletes;
+    const auto max_hlc = st.max_hlc;
     if (!staged.empty()) {
+        tx.exec_params("INSERT INTO ferry.merges(site) VALUES ($1)", site);
         tx.exec(
             "CREATE TEMP TABLE IF NOT EXISTS ferry_stage (ord int PRIMARY KEY, tbl text, pk jsonb, op smallint, "
             "hlc bigint, vals jsonb, clocks jsonb, deltas jsonb, ex boolean, dead boolean, win jsonb, status text, "
             "code text, reason text) ON COMMIT DELETE ROWS");
+        tx.exec("CREATE INDEX IF NOT EXISTS ferry_stage_key ON ferry_stage (tbl, pk)");
         tx.exec_params(
             "INSERT INTO ferry_stage(ord, tbl, pk, op, hlc, vals, clocks, deltas) SELECT * FROM "
             "jsonb_to_recordset($1::jsonb) AS x(ord int, tbl text, pk jsonb, op smallint, hlc bigint, vals jsonb, "
             "clocks jsonb, deltas jsonb)",
             staged.dump());
-        tx.exec("SET LOCAL ferry.merging = 'on'");
-        tx.exec_params("SELECT set_config('ferry.site', $1, true)", site);
+        lock_staged_rows(tx, st.tables);
 
         std::map<std::string, MergeSql> sql;
         for (const auto& t : tables(tx)) {
@@ -508,27 +634,32 @@ json SyncServer::push(pqxx::connection& c, const json& req) {
             if (!retry[t.name].empty()) run_with_fallback(tx, t, sql[t.name].upsert, retry[t.name], site, false);
 
         // Entries of this transaction for the rows pushed: the answer carries their final rows.
-        tx.exec_params("UPDATE ferry.changes c SET origin = $1 FROM ferry_stage s WHERE c.xid = pg_current_xact_id() "
-                       "AND c.tbl = s.tbl AND c.pk = s.pk",
-                       site);
+        tx.exec_params("UPDATE ferry.changes c SET origin = $1, origin_seq = $2 FROM ferry_stage s "
+                       "WHERE c.xid = pg_current_xact_id() AND c.tbl = s.tbl AND c.pk = s.pk",
+                       site, batch.seq);
         for (const auto& r : tx.exec("SELECT ord, status, code, reason FROM ferry_stage")) {
             const int ord = r[0].as<int>();
             results[ord] = {{"status", r[1].is_null() ? "applied" : r[1].c_str()}};
             if (!r[2].is_null()) results[ord]["code"] = r[2].c_str();
             if (!r[3].is_null()) results[ord]["reason"] = r[3].c_str();
         }
+        tx.exec("DELETE FROM ferry.merges WHERE xid = pg_current_xact_id()");
     }
 
     // Statuses are the ledger's record; rows are read fresh for every answer (a retry included),
     // so the device always ends at the server's current state of every row it pushed.
     json statuses = results;
     json results_json = results;
-    attach_current_rows(tx, changes, results_json);
-    tx.exec_params("UPDATE ferry.sites SET last_seq = $2, last_results = $3::jsonb, last_seen = now() WHERE site = $1",
-                   site, seq, statuses.dump());
+    json keys = json::array();
+    attach_current_rows(tx, changes, results_json, keys);
+    tx.exec_params("UPDATE ferry.sites SET last_seq = $2, last_results = $3::jsonb, last_seen = now(), "
+                   "last_digest = encode(sha256(convert_to($4, 'UTF8')), 'hex') WHERE site = $1",
+                   site, batch.seq, statuses.dump(), batch.text);
     const auto server_hlc = tx.exec("SELECT ferry.now_hlc()")[0][0].as<std::int64_t>();
+    const auto seen_hlc = std::max(max_clock(tx, keys), max_hlc);
     tx.commit();
-    return {{"seq", seq}, {"duplicate", false}, {"results", results_json}, {"server_hlc", server_hlc}};
+    return {{"seq", batch.seq},       {"duplicate", false},   {"results", results_json},
+            {"server_hlc", server_hlc}, {"max_hlc", seen_hlc}, {"max_skew_ms", m_options.max_clock_skew_ms}};
 }
 
 json SyncServer::pull(pqxx::connection& c, const json& req) {
@@ -554,11 +685,16 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
     // Handed out in (xid, id) order below the bound: a transaction that started earlier but
     // commits later is still ahead of the cursor.
     const PullBound bound = pull_bound(tx);
+    // The device's own pushes are skipped only up to the batch it has acknowledged: a batch of a
+    // copy of the store that pushed under the same site id is not its own.
+    std::optional<std::int64_t> acked;
+    if (req.contains("acked_seq")) acked = require_int(req, "acked_seq", 0, INT64_MAX);
     auto page = tx.exec_params(
-        "SELECT c.xid::text, c.id, c.tbl, c.pk::text, c.origin IS NOT DISTINCT FROM $4 FROM ferry.changes c "
+        "SELECT c.xid::text, c.id, c.tbl, c.pk::text, c.origin IS NOT DISTINCT FROM $4 AND "
+        "($6::bigint IS NULL OR c.origin_seq IS NULL OR c.origin_seq <= $6::bigint) FROM ferry.changes c "
         "WHERE (c.xid, c.id) > ($1::text::xid8, $2::bigint) AND c.xid < $5::text::xid8 "
         "ORDER BY c.xid, c.id LIMIT $3",
-        std::to_string(position->xid), position->id, limit, site, bound.xid);
+        std::to_string(position->xid), position->id, limit, site, bound.xid, acked);
 
     json out = {{"rows", json::array()}, {"cursor", cursor}, {"more", page.size() == static_cast<std::size_t>(limit)}};
     if (page.size() < static_cast<std::size_t>(limit))
@@ -592,12 +728,16 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
         }
     }
     const auto current = current_rows(tx, keys_by_table);
+    json keys = json::array();
     for (const auto& [name, pk] : order) {
         if (!find_table(tx, name)) continue;
         auto pk_json = json::parse(pk);
         auto it = current.find({name, pk_json.dump()});
         out["rows"].push_back({{"t", name}, {"pk", pk_json}, {"row", it == current.end() ? json() : it->second}});
+        keys.push_back({name, pk_json});
     }
+    out["max_hlc"] = max_clock(tx, keys);
+    out["max_skew_ms"] = m_options.max_clock_skew_ms;
     tx.exec_params(
         "INSERT INTO ferry.sites(site, pull_cursor) VALUES ($1, $2) "
         "ON CONFLICT (site) DO UPDATE SET pull_cursor = $2, last_seen = now()",
@@ -661,10 +801,15 @@ json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int
     const bool done = !out.contains("snapshot");
     if (done) out["snapshot"] = nullptr;
     out["more"] = !done;
-    if (done)
-        tx.exec_params("INSERT INTO ferry.sites(site, pull_cursor) VALUES ($1, $2) "
-                       "ON CONFLICT (site) DO UPDATE SET pull_cursor = $2, last_seen = now()",
-                       site, cursor);
+    // Every page records the snapshot's starting position as the site's progress, so trimming
+    // keeps the changes the device pulls after the snapshot, however long the snapshot takes.
+    tx.exec_params("INSERT INTO ferry.sites(site, pull_cursor) VALUES ($1, $2) "
+                   "ON CONFLICT (site) DO UPDATE SET pull_cursor = $2, last_seen = now()",
+                   site, cursor);
+    json keys = json::array();
+    for (const auto& r : out["rows"]) keys.push_back({r["t"], r["pk"]});
+    out["max_hlc"] = max_clock(tx, keys);
+    out["max_skew_ms"] = m_options.max_clock_skew_ms;
     out["server_hlc"] = tx.exec("SELECT ferry.now_hlc()")[0][0].as<std::int64_t>();
     tx.commit();
     return out;

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <map>
+#include <optional>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <string>
@@ -35,14 +37,47 @@ private:
     /// The current rows, in device form, of the given keys per table; absent keys are missing.
     std::map<std::pair<std::string, std::string>, nlohmann::json> current_rows(
         pqxx::transaction_base& tx, const std::map<std::string, nlohmann::json>& keys);
-    /// Sets results[i]["row"] to the current row of changes[i] (null when it does not exist).
-    void attach_current_rows(pqxx::transaction_base& tx, const nlohmann::json& changes, nlohmann::json& results);
+    /// Sets results[i]["row"] to the current row of changes[i] (null when it does not exist), and
+    /// appends each change's [table, key] to `keys`.
+    void attach_current_rows(pqxx::transaction_base& tx, const nlohmann::json& changes, nlohmann::json& results,
+                             nlohmann::json& keys);
+    /// The greatest clock recorded for any of `keys` ([table, key] pairs): what a device that
+    /// receives these rows must ratchet its clock past.
+    std::int64_t max_clock(pqxx::transaction_base& tx, const nlohmann::json& keys);
+
+    /// One push batch as received.
+    struct Batch {
+        std::string site;
+        std::int64_t seq = 0;
+        const nlohmann::json* changes = nullptr;
+        std::string text;  ///< the changes as JSON text: the batch's digest is taken from it
+    };
+    /// The answer to a batch already applied, if this is it again; throws Error(site_reused) for
+    /// another batch under a recorded sequence number. Nothing when the batch is new.
+    std::optional<nlohmann::json> replay(pqxx::work& tx, const Batch& batch);
+    /// A batch checked change by change: Ferry's own refusals as results, the rest to stage.
+    struct Staging {
+        std::vector<nlohmann::json> results;  ///< one per change; set for the refused ones
+        nlohmann::json staged = nlohmann::json::array();
+        std::map<std::string, std::vector<int>> upserts, deletes;  ///< ords per table
+        std::set<std::string> tables;                               ///< tables with staged changes
+        std::int64_t max_hlc = 0;
+    };
+    Staging validate(pqxx::work& tx, const nlohmann::json& changes);
+    /// Applies a new batch in one transaction (or answers its replay).
+    nlohmann::json merge_batch(pqxx::connection& c, const Batch& batch);
+    /// Locks the staged rows against other merges and plain-SQL writers, in a fixed order.
+    void lock_staged_rows(pqxx::work& tx, const std::set<std::string>& tables_in_batch);
+    /// Checks once per connection that the database holds this server's app.
+    void check_database(pqxx::connection& c);
     const PgTable* find_table(pqxx::transaction_base& tx, const std::string& name);
 
     std::string m_app;
     ServerOptions m_options;
     std::vector<PgTable> m_tables;  // read from the catalog once per server
     bool m_tables_loaded = false;
+    const pqxx::connection* m_checked_connection = nullptr;  // check_database passed for it
+    int m_checked_backend = 0;
 };
 
 }  // namespace ferry::detail
