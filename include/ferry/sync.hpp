@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,7 +26,7 @@ public:
 
 /// Progress of a long sync, reported after each batch or page.
 struct SyncProgress {
-    std::string phase;         ///< "push", "pull" or "lease"
+    std::string phase;         ///< "push", "pull", "lease" or "resync"
     std::int64_t done = 0;     ///< changes pushed / rows pulled so far in this phase
     std::int64_t pending = 0;  ///< push: local changes still queued; pull: 1 while more pages exist
 };
@@ -47,6 +48,9 @@ struct SyncOptions {
     int lease_low_water = 100;
     /// ... and then this many.
     int lease_block = 1000;
+    /// One sync runs at a time per store file, whichever process runs it: a second one waits up
+    /// to this long for the first to finish, then fails with ErrorCode::busy.
+    int lock_timeout_ms = 60000;
     /// Called on the syncing thread after each batch or page.
     std::function<void(const SyncProgress&)> on_progress;
     /// Called on the syncing thread after each pull page and each push answer is committed, with
@@ -99,9 +103,16 @@ public:
     std::int64_t lease_ids();
 
 private:
+    /// Runs `body` holding the store's sync lock (taken once, however deeply nested).
+    template <class F>
+    auto locked(F&& body);
+    SyncReport pull_locked();
+    std::int64_t lease_locked();
+
     Store& m_store;
     Transport& m_transport;
     SyncOptions m_options;
+    std::shared_ptr<void> m_lock;  // the held sync lock, while a call runs
 };
 
 /// The writes the server refused, oldest first.

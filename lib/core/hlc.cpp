@@ -31,6 +31,11 @@ void HybridClock::observe(std::int64_t remote) {
     if (remote > m_last) m_last = remote;
 }
 
+void HybridClock::rewind(std::int64_t value) {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    m_last = value;
+}
+
 std::int64_t HybridClock::last() const {
     std::lock_guard<std::mutex> lock(m_mutex);
     return m_last;

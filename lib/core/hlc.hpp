@@ -17,6 +17,9 @@ public:
     std::int64_t tick();
     /// Ratchets forward past a value seen from elsewhere (a pulled change, the stored state).
     void observe(std::int64_t remote);
+    /// Sets the clock back to `value`: only for a clock found running further ahead of the
+    /// server's than its skew bound allows (its writes would be refused forever otherwise).
+    void rewind(std::int64_t value);
     /// The highest value handed out or observed.
     std::int64_t last() const;
     void set_source(Clock& source) { m_source = &source; }

@@ -10,8 +10,8 @@
 
 namespace ferry::detail {
 
-/// Folds the change log up to `upto` into one change per row, with current values.
-json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto) {
+json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto, const json& extra,
+                  std::int64_t extra_upto) {
     struct Folded {
         const CapturedTable* table = nullptr;
         json pk;
@@ -23,7 +23,11 @@ json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto)
     };
     std::vector<Folded> rows;
     std::map<std::pair<std::int64_t, std::string>, std::size_t> slot;
-    for (const auto& r : impl.query("SELECT tbl, pk, op, mask, hlc FROM ferry_changes WHERE seq <= ? ORDER BY seq", {upto}).rows) {
+    const auto entries = impl.query(
+        "SELECT tbl, pk, op, mask, hlc FROM ferry_changes WHERE seq <= ?1 OR (seq <= ?3 AND (tbl, pk) IN "
+        "(SELECT value ->> 0, value ->> 1 FROM json_each(?2))) ORDER BY seq",
+        {upto, extra.dump(), extra_upto});
+    for (const auto& r : entries.rows) {
         auto t = index.by_id.find(r[0].as_int());
         if (t == index.by_id.end()) continue;  // a table no longer synced
         auto key = std::make_pair(r[0].as_int(), r[1].as_text());
@@ -93,11 +97,14 @@ json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto)
     }
     return changes;
 }
-/// The highest log entry of a parent row that changes in `changes` point to (through a foreign
-/// key) and that is still queued after `upto`: such a parent (a user created after the project
-/// that now names it) must travel in the same batch, or the child is refused for a missing parent.
-std::int64_t queued_parents(Store::Impl& impl, const TableIndex& index, const json& changes, std::int64_t upto) {
-    if (impl.query("SELECT 1 FROM ferry_changes WHERE seq > ? LIMIT 1", {upto}).rows.empty()) return upto;
+namespace {
+/// The parent rows that rows of `changes` point to (through a foreign key) and that have log
+/// entries after `upto`, as [table id, key text], leaving out those in `known`: such a parent (a
+/// user created after the project that now names it) must travel in the same batch, or the child
+/// is refused for a missing parent.
+json queued_parent_keys(Store::Impl& impl, const TableIndex& index, const json& changes, std::int64_t upto,
+                        const std::set<std::pair<std::int64_t, std::string>>& known) {
+    if (impl.query("SELECT 1 FROM ferry_changes WHERE seq > ? LIMIT 1", {upto}).rows.empty()) return json::array();
     // The batch's parent keys first (bounded by the batch), then one scan of the entries after
     // the cut for just those keys: the log has no (tbl, pk) index, so that capture stays lean.
     std::set<std::pair<std::int64_t, std::string>> parents;
@@ -151,14 +158,66 @@ std::int64_t queued_parents(Store::Impl& impl, const TableIndex& index, const js
             parents.emplace(p.id, parent_key);
         }
     }
-    if (parents.empty()) return upto;
+    for (const auto& k : known) parents.erase(k);
+    if (parents.empty()) return json::array();
     json keys = json::array();
     for (const auto& [table_id, key] : parents) keys.push_back({table_id, key});
-    auto last = impl.query(
-        "SELECT max(seq) FROM ferry_changes WHERE seq > ? "
-        "AND (tbl, pk) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))",
+    const auto queued = impl.query(
+        "SELECT json_group_array(json_array(tbl, pk)) FROM (SELECT DISTINCT tbl, pk FROM ferry_changes "
+        "WHERE seq > ? AND (tbl, pk) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?)))",
         {upto, keys.dump()});
-    return last.rows[0][0].is_null() ? upto : std::max(upto, last.rows[0][0].as_int());
+    return json::parse(queued.rows[0][0].as_text());
+}
+
+/// The batch of the first `count` log entries, with their queued parents (and theirs) as extras.
+BatchCut cut_with_parents(Store::Impl& impl, const TableIndex& index, std::int64_t count, std::int64_t top) {
+    BatchCut cut;
+    auto last = impl.query("SELECT seq FROM ferry_changes ORDER BY seq LIMIT 1 OFFSET ?", {count - 1});
+    cut.upto = last.rows.empty() ? top : last.rows[0][0].as_int();
+    cut.extra_upto = top;
+    cut.changes = fold_changes(impl, index, cut.upto);
+    std::set<std::pair<std::int64_t, std::string>> known;
+    for (int round = 0; round < 32; ++round) {  // each round adds a generation of parents
+        const json more = queued_parent_keys(impl, index, cut.changes, cut.upto, known);
+        if (more.empty()) break;
+        for (const auto& k : more) {
+            known.emplace(k[0].get<std::int64_t>(), k[1].get<std::string>());
+            cut.extra.push_back(k);
+        }
+        cut.changes = fold_changes(impl, index, cut.upto, cut.extra, top);
+    }
+    return cut;
+}
+}  // namespace
+
+BatchCut cut_batch(Store::Impl& impl, const TableIndex& index, int limit) {
+    limit = std::max(1, std::min(limit, k_max_push_batch));
+    auto top_row = impl.query("SELECT max(seq) FROM ferry_changes", {});
+    if (top_row.rows[0][0].is_null()) return {};
+    const std::int64_t top = top_row.rows[0][0].as_int();
+    // Fewer entries when their parents make the batch too large ...
+    std::int64_t count = limit;
+    BatchCut cut = cut_with_parents(impl, index, count, top);
+    while (cut.changes.size() > static_cast<std::size_t>(limit) && count > 1) {
+        count = std::max<std::int64_t>(1, count / 2);
+        cut = cut_with_parents(impl, index, count, top);
+    }
+    if (cut.changes.size() <= static_cast<std::size_t>(limit)) return cut;
+    // ... and when even one entry's parents are too many, the parents go first, by themselves.
+    BatchCut parents;
+    parents.extra_upto = top;
+    for (std::size_t i = 0; i < cut.extra.size() && parents.extra.size() < static_cast<std::size_t>(limit); ++i)
+        parents.extra.push_back(cut.extra[i]);
+    parents.changes = fold_changes(impl, index, 0, parents.extra, top);
+    return parents;
+}
+
+void clear_batch(Store::Impl& impl, const BatchCut& cut) {
+    impl.execute("DELETE FROM ferry_changes WHERE seq <= ?", {cut.upto});
+    if (!cut.extra.empty())
+        impl.execute("DELETE FROM ferry_changes WHERE seq <= ? AND (tbl, pk) IN "
+                     "(SELECT value ->> 0, value ->> 1 FROM json_each(?))",
+                     {cut.extra_upto, cut.extra.dump()});
 }
 
 }  // namespace ferry::detail

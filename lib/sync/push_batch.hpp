@@ -6,11 +6,31 @@
 
 namespace ferry::detail {
 
-/// Folds the change log up to entry `upto` into one change per row (docs/protocol.md, push).
-json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto);
+/// The most changes one push batch may hold (the server refuses larger ones: docs/protocol.md).
+constexpr int k_max_push_batch = 10000;
 
-/// The highest log entry of a parent row that `changes` point to (through a foreign key) and
-/// that is still queued after `upto`: such a parent must travel in the same batch.
-std::int64_t queued_parents(Store::Impl& impl, const TableIndex& index, const json& changes, std::int64_t upto);
+/// A batch cut from the change log: every entry up to `upto`, plus the rows `extra` (JSON array
+/// of [table id, key text]) with all their entries up to `extra_upto`: parents queued after the
+/// cut that rows of the batch name. Acknowledging the batch clears exactly those entries.
+struct BatchCut {
+    std::int64_t upto = 0;
+    json extra = json::array();
+    std::int64_t extra_upto = 0;
+    json changes = json::array();
+};
+
+/// Cuts the next batch: at most `limit` changes (at most k_max_push_batch), never empty while the
+/// log holds entries that fold into a change, and always sendable whatever the log holds: when a
+/// row's queued parents would make the batch too large, fewer entries are cut, and at worst the
+/// parents travel first by themselves.
+BatchCut cut_batch(Store::Impl& impl, const TableIndex& index, int limit);
+
+/// Clears the log entries a batch covered (in the caller's transaction).
+void clear_batch(Store::Impl& impl, const BatchCut& cut);
+
+/// Folds the log entries up to `upto`, and those of the rows in `extra` up to `extra_upto`, into
+/// one change per row (docs/protocol.md, push).
+json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto, const json& extra = json::array(),
+                  std::int64_t extra_upto = 0);
 
 }  // namespace ferry::detail

@@ -17,6 +17,8 @@
 #include "lib/sync/id_leases.hpp"
 #include "lib/sync/push_batch.hpp"
 #include "lib/sync/remote_apply.hpp"
+#include "lib/sync/sync_lock.hpp"
+#include "lib/core/ids.hpp"
 
 namespace ferry {
 namespace {
@@ -58,6 +60,168 @@ std::string held_back_warning(const json& who) {
     if (!application.empty()) out += ", application '" + application + "'";
     return out + "): changes committed after it began arrive once it ends; commit or end that transaction";
 }
+
+/// Ratchets the clock past every clock an answer carries (the server's own, and the greatest of
+/// the rows it sent: HLC's receive rule), and sets it back when it runs further ahead of the
+/// server's than the server accepts (a device clock that was wrong, or a server clock that was,
+/// and has been set right): its writes would otherwise be refused forever.
+void observe_clocks(Store::Impl& impl, const json& response) {
+    auto number = [&](const char* key) -> std::optional<std::int64_t> {
+        auto it = response.find(key);
+        if (it == response.end() || !it->is_number_integer()) return std::nullopt;
+        return it->get<std::int64_t>();
+    };
+    const auto server = number("server_hlc");
+    if (auto rows = number("max_hlc")) impl.clock.observe(*rows);
+    if (server) impl.clock.observe(*server);
+    const auto skew = number("max_skew_ms");
+    if (server && skew && impl.clock.last() > *server + (*skew << 16)) impl.clock.rewind(*server);
+}
+
+/// The cut batch in flight, as stored in ferry_meta (push_inflight).
+struct InFlight {
+    std::int64_t seq = 0;
+    BatchCut cut;
+    std::string changes_text;  // serialised once: stored and sent as is
+};
+
+std::optional<InFlight> load_inflight(Store::Impl& impl) {
+    auto text = impl.meta("push_inflight");
+    if (!text) return std::nullopt;
+    json j = json::parse(*text);
+    InFlight b;
+    b.seq = j.at("seq").get<std::int64_t>();
+    b.cut.upto = j.at("upto").get<std::int64_t>();
+    b.cut.extra = j.value("extra", json::array());
+    b.cut.extra_upto = j.value("extra_upto", std::int64_t{0});
+    b.cut.changes = std::move(j.at("changes"));
+    // A batch larger than the protocol allows (cut by an older version) was never applied by any
+    // server: it is cut again.
+    if (b.cut.changes.size() > static_cast<std::size_t>(k_max_push_batch)) return std::nullopt;
+    b.changes_text = b.cut.changes.dump();
+    return b;
+}
+
+/// Cuts the next batch and records it in flight, in one transaction (nothing when the log is
+/// empty). The record comes before the send, so a lost answer is repaired by sending it again.
+std::optional<InFlight> cut_next(Store::Impl& impl, const TableIndex& index, int limit) {
+    std::optional<InFlight> out;
+    impl.transaction([&] {
+        for (;;) {
+            BatchCut cut = cut_batch(impl, index, limit);
+            if (cut.upto == 0 && cut.extra.empty()) return;  // the log is empty
+            if (cut.changes.empty()) {  // e.g. rows created and deleted again offline
+                clear_batch(impl, cut);
+                continue;
+            }
+            InFlight b;
+            b.seq = std::stoll(impl.meta("push_seq").value_or("0")) + 1;
+            b.changes_text = cut.changes.dump();
+            b.cut = std::move(cut);
+            const std::string stored = R"({"seq":)" + std::to_string(b.seq) + R"(,"upto":)" + std::to_string(b.cut.upto) +
+                                       R"(,"extra":)" + b.cut.extra.dump() + R"(,"extra_upto":)" +
+                                       std::to_string(b.cut.extra_upto) + R"(,"changes":)" + b.changes_text + "}";
+            impl.set_meta("push_inflight", stored);
+            out = std::move(b);
+            return;
+        }
+    });
+    return out;
+}
+
+/// This store's site id was used by another copy of it (a restored backup, a copied file): it
+/// takes a new one and pushes its pending changes again under it (they are all still in the log).
+std::string rotate_site(Store::Impl& impl) {
+    const std::string old_site = impl.site_id;
+    const std::string new_site = new_site_id();
+    impl.transaction([&] {
+        impl.set_meta("site_id", new_site);
+        impl.set_meta("push_seq", "0");
+        impl.execute("DELETE FROM ferry_meta WHERE key = 'push_inflight'", {});
+        impl.set_meta("previous_site_id", old_site);
+    });
+    impl.site_id = new_site;
+    return "site id " + old_site + " was already used by another copy of this store (restored from a backup, or "
+           "copied): the store now syncs as " + new_site + " and pushed its pending changes again";
+}
+
+/// Records a push answer: clears the covered log, keeps rejections, takes the server's rows; in
+/// one local transaction with the new batch sequence.
+void acknowledge(Store::Impl& impl, const SyncOptions& options, const InFlight& batch, const json& response,
+                 const TableIndex& index, SyncReport& rep) {
+    const json& changes = batch.cut.changes;
+    if (response.value("seq", std::int64_t(0)) != batch.seq)
+        throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server answered another push batch");
+    const json results = response.value("results", json());
+    if (!results.is_array() || results.size() != changes.size())
+        throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's push results do not match the batch");
+    for (const auto& res : results) {
+        const auto status = res.is_object() && res.contains("status") && res["status"].is_string()
+                                ? res["status"].get<std::string>()
+                                : std::string();
+        if (status != "applied" && status != "superseded" && status != "rejected")
+            throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's push answer holds a malformed result: " + res.dump());
+    }
+    observe_clocks(impl, response);
+    std::vector<RemoteRow> rows;
+    remote_transaction(impl, [&] {
+        clear_batch(impl, batch.cut);
+        for (std::size_t i = 0; i < changes.size(); ++i) {
+            rep.pushed++;
+            const json& ch = changes[i];
+            const json& res = results[i];
+            auto t = index.by_name.find(ch.at("t").get<std::string>());
+            if (t == index.by_name.end()) continue;
+            const std::string status = res.is_object() ? res.value("status", std::string("applied")) : "applied";
+            const std::string key = ch["pk"].dump();
+            // Counter bases move by what this batch sent, accepted or not: an accepted delta
+            // is in the server's total, a refused one is dropped.
+            if (ch.contains("deltas"))
+                for (auto d = ch["deltas"].begin(); d != ch["deltas"].end(); ++d)
+                    set_counter_base(impl, *t->second, key, d.key(),
+                                     counter_base(impl, *t->second, key, d.key()).value_or(0) + d.value().get<std::int64_t>());
+            if (ch["op"] == 1 && ch.contains("vals"))
+                for (const auto& c : t->second->counters)
+                    if (ch["vals"].contains(c) && ch["vals"][c].is_number_integer())
+                        set_counter_base(impl, *t->second, key, c, ch["vals"][c].get<std::int64_t>());
+            if (status == "applied") {
+                rep.applied++;
+            } else if (status == "rejected") {
+                rep.rejected++;
+                impl.execute(
+                    "INSERT INTO ferry_rejected(tbl, pk, op, code, reason, row_values, hlc, rejected_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    {t->first, key, op_name(ch["op"].get<int>()), res.value("code", std::string("invalid_argument")),
+                     res.value("reason", std::string()), ch.contains("vals") ? Value(ch["vals"].dump()) : Value(),
+                     ch["hlc"].get<std::int64_t>(), Store::now_timestamp()});
+            } else {
+                rep.superseded++;
+            }
+            if (res.is_object() && res.contains("row")) rows.push_back(RemoteRow{t->second, ch["pk"], res["row"]});
+        }
+        PendingWrites pending(impl, rows);  // writes made after the batch was cut
+        apply_remote_rows(impl, rows, pending);
+        // During a snapshot, a row whose server state the push's answer brought counts as seen:
+        // the snapshot's end must not take it for a row deleted on the server.
+        if (impl.meta("snapshot"))
+            for (const auto& r : rows)
+                impl.execute("INSERT OR IGNORE INTO ferry_snapshot_seen(tbl, pk) VALUES (?, ?)", {r.table->id, r.pk.dump()});
+        impl.set_meta("push_seq", std::to_string(batch.seq));
+        impl.execute("DELETE FROM ferry_meta WHERE key = 'push_inflight'", {});
+        impl.save_clock();
+    });
+    notify_applied(options, rows);
+}
+
+/// A malformed answer is a protocol error, whatever part of it was malformed.
+template <class F>
+auto protocol_guard(F&& body) {
+    try {
+        return body();
+    } catch (const json::exception& e) {
+        throw Error(ErrorDomain::ferry, ErrorCode::protocol, std::string("the server's answer is malformed: ") + e.what());
+    }
+}
 }  // namespace
 
 SyncClient::SyncClient(Store& store, Transport& transport, SyncOptions options)
@@ -66,129 +230,77 @@ SyncClient::SyncClient(Store& store, Transport& transport, SyncOptions options)
         throw Error(ErrorDomain::ferry, ErrorCode::invalid_argument, "sync batch, page and lease sizes must be positive");
 }
 
+template <class F>
+auto SyncClient::locked(F&& body) {
+    const bool outer = !m_lock;
+    if (outer) m_lock = std::make_shared<SyncLock>(m_store.path(), m_options.lock_timeout_ms);
+    struct Release {
+        SyncClient& c;
+        bool outer;
+        ~Release() {
+            if (outer) c.m_lock.reset();
+        }
+    } release{*this, outer};
+    return protocol_guard(std::forward<F>(body));
+}
+
 SyncReport SyncClient::sync() {
-    SyncReport total;
-    total.leased = lease_ids();
-    auto p = push();
-    auto q = pull();
-    total.pushed = p.pushed;
-    total.applied = p.applied;
-    total.superseded = p.superseded;
-    total.rejected = p.rejected;
-    total.pulled = q.pulled;
-    total.cursor = q.cursor;
-    total.warnings = q.warnings;
-    return total;
+    return locked([&] {
+        SyncReport total;
+        total.leased = lease_ids();
+        auto p = push();
+        auto q = pull();
+        total.pushed = p.pushed;
+        total.applied = p.applied;
+        total.superseded = p.superseded;
+        total.rejected = p.rejected;
+        total.pulled = q.pulled;
+        total.cursor = q.cursor;
+        total.warnings = p.warnings;
+        total.warnings.insert(total.warnings.end(), q.warnings.begin(), q.warnings.end());
+        return total;
+    });
 }
 
 SyncReport SyncClient::push() {
-    auto& impl = m_store.impl();
-    SyncReport rep;
-    TableIndex index(impl);
-    for (;;) {
-        // 1. The batch: the one in flight, exactly as it was sent (its answer was lost), or the
-        //    next one, recorded before it is sent.
-        json batch;
-        std::string changes_text;  // the batch's changes as sent: serialised once, stored and sent as is
-        if (auto inflight = impl.meta("push_inflight")) {
-            batch = json::parse(*inflight);
-            changes_text = batch.at("changes").dump();
-        } else {
-            auto any = impl.query("SELECT max(seq) FROM ferry_changes", {});
-            if (any.rows[0][0].is_null()) break;
-            auto last = impl.query("SELECT seq FROM ferry_changes ORDER BY seq LIMIT 1 OFFSET ?",
-                                   {static_cast<std::int64_t>(m_options.push_batch - 1)});
-            std::int64_t upto = last.rows.empty() ? any.rows[0][0].as_int() : last.rows[0][0].as_int();
-            json changes = fold_changes(impl, index, upto);
-            // Parents still queued after the cut join the batch (bounded: each round moves the cut).
-            for (int round = 0; round < 32; ++round) {
-                const std::int64_t with_parents = queued_parents(impl, index, changes, upto);
-                if (with_parents <= upto) break;
-                upto = with_parents;
-                changes = fold_changes(impl, index, upto);
-            }
-            if (changes.empty()) {  // e.g. rows created and deleted again offline
-                impl.transaction([&] { impl.execute("DELETE FROM ferry_changes WHERE seq <= ?", {upto}); });
+    return locked([&] {
+        auto& impl = m_store.impl();
+        SyncReport rep;
+        TableIndex index(impl);
+        for (;;) {
+            // 1. The batch: the one in flight, exactly as it was sent (its answer was lost), or the next.
+            std::optional<InFlight> batch = load_inflight(impl);
+            if (!batch) batch = cut_next(impl, index, m_options.push_batch);
+            if (!batch) break;
+            crash_point("push.cut");
+
+            // 2. Send. A failure here leaves the batch in flight: the next push sends it again.
+            const std::string request = R"({"app":)" + json(impl.app).dump() + R"(,"site":)" + json(impl.site_id).dump() +
+                                        R"(,"seq":)" + std::to_string(batch->seq) + R"(,"changes":)" +
+                                        batch->changes_text + "}";
+            json response;
+            try {
+                response = parse_response(m_transport.call("push", request), "push");
+            } catch (const Error& e) {
+                if (e.code() != ErrorCode::site_reused) throw;
+                rep.warnings.push_back(rotate_site(impl));
                 continue;
             }
-            const std::int64_t seq = std::stoll(impl.meta("push_seq").value_or("0")) + 1;
-            changes_text = changes.dump();
-            const std::string stored = R"({"seq":)" + std::to_string(seq) + R"(,"upto":)" + std::to_string(upto) +
-                                       R"(,"changes":)" + changes_text + "}";
-            batch = {{"seq", seq}, {"upto", upto}, {"changes", std::move(changes)}};
-            impl.transaction([&] { impl.set_meta("push_inflight", stored); });
-            crash_point("push.cut");
+            crash_point("push.answered");
+            acknowledge(impl, m_options, *batch, response, index, rep);
+            crash_point("push.acked");
+            auto left = impl.query("SELECT count(*) FROM ferry_changes", {}).rows[0][0].as_int();
+            report(m_options, "push", rep.pushed, left);
         }
-        const std::int64_t seq = batch.at("seq");
-        const std::int64_t upto = batch.at("upto");
-        const json& changes = batch.at("changes");
-
-        // 2. Send. A failure here leaves push_inflight set: the next push sends this batch again.
-        const std::string request = R"({"app":)" + json(impl.app).dump() + R"(,"site":)" + json(impl.site_id).dump() +
-                                    R"(,"seq":)" + std::to_string(seq) + R"(,"changes":)" + changes_text + "}";
-        json response = parse_response(m_transport.call("push", request), "push");
-        crash_point("push.answered");
-        if (response.value("seq", std::int64_t(0)) != seq)
-            throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server answered another push batch");
-        const json results = response.value("results", json());
-        if (!results.is_array() || results.size() != changes.size())
-            throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's push results do not match the batch");
-        if (response.contains("server_hlc") && response["server_hlc"].is_number_integer())
-            impl.clock.observe(response["server_hlc"].get<std::int64_t>());
-
-        // 3. Acknowledge: clear the covered log, keep rejections, take the server's rows.
-        std::vector<RemoteRow> rows;
-        remote_transaction(impl, [&] {
-            impl.execute("DELETE FROM ferry_changes WHERE seq <= ?", {upto});
-            for (std::size_t i = 0; i < changes.size(); ++i) {
-                rep.pushed++;
-                const json& ch = changes[i];
-                const json& res = results[i];
-                auto t = index.by_name.find(ch.at("t").get<std::string>());
-                if (t == index.by_name.end()) continue;
-                const std::string status = res.is_object() ? res.value("status", std::string("applied")) : "applied";
-                const std::string key = ch["pk"].dump();
-                // Counter bases move by what this batch sent, accepted or not: an accepted delta
-                // is in the server's total, a refused one is dropped.
-                if (ch.contains("deltas"))
-                    for (auto d = ch["deltas"].begin(); d != ch["deltas"].end(); ++d)
-                        set_counter_base(impl, *t->second, key, d.key(),
-                                         counter_base(impl, *t->second, key, d.key()).value_or(0) + d.value().get<std::int64_t>());
-                if (ch["op"] == 1 && ch.contains("vals"))
-                    for (const auto& c : t->second->counters)
-                        if (ch["vals"].contains(c) && ch["vals"][c].is_number_integer())
-                            set_counter_base(impl, *t->second, key, c, ch["vals"][c].get<std::int64_t>());
-                if (status == "applied") {
-                    rep.applied++;
-                } else if (status == "rejected") {
-                    rep.rejected++;
-                    impl.execute(
-                        "INSERT INTO ferry_rejected(tbl, pk, op, code, reason, row_values, hlc, rejected_at) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        {t->first, key, op_name(ch["op"].get<int>()), res.value("code", std::string("rejected")),
-                         res.value("reason", std::string()), ch.contains("vals") ? Value(ch["vals"].dump()) : Value(),
-                         ch["hlc"].get<std::int64_t>(), Store::now_timestamp()});
-                } else {
-                    rep.superseded++;
-                }
-                if (res.is_object() && res.contains("row")) rows.push_back(RemoteRow{t->second, ch["pk"], res["row"]});
-            }
-            PendingWrites pending(impl, rows);  // writes made after the batch was cut
-            apply_remote_rows(impl, rows, pending);
-            impl.set_meta("push_seq", std::to_string(seq));
-            impl.execute("DELETE FROM ferry_meta WHERE key = 'push_inflight'", {});
-            impl.save_clock();
-        });
-        crash_point("push.acked");
-        notify_applied(m_options, rows);
-        auto left = impl.query("SELECT count(*) FROM ferry_changes", {}).rows[0][0].as_int();
-        report(m_options, "push", rep.pushed, left);
-    }
-    return rep;
+        return rep;
+    });
 }
 
-
 SyncReport SyncClient::pull() {
+    return locked([&] { return pull_locked(); });
+}
+
+SyncReport SyncClient::pull_locked() {
     auto& impl = m_store.impl();
     SyncReport rep;
     TableIndex index(impl);
@@ -204,7 +316,11 @@ SyncReport SyncClient::pull() {
             });
             snapshot = json::object();
         }
-        json request = {{"app", impl.app}, {"site", impl.site_id}, {"cursor", cursor}, {"limit", m_options.pull_page}};
+        json request = {{"app", impl.app},
+                        {"site", impl.site_id},
+                        {"cursor", cursor},
+                        {"limit", m_options.pull_page},
+                        {"acked_seq", std::stoll(impl.meta("push_seq").value_or("0"))}};
         if (snapshot) request["snapshot"] = *snapshot;
         // Rows cleared out of the way earlier: ask for their current state too (a snapshot
         // brings every row anyway).
@@ -232,8 +348,7 @@ SyncReport SyncClient::pull() {
         if (!response.contains("rows") || !response["rows"].is_array() || !response.contains("cursor") ||
             !response["cursor"].is_string())
             throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's pull response lacks rows or cursor");
-        if (response.contains("server_hlc") && response["server_hlc"].is_number_integer())
-            impl.clock.observe(response["server_hlc"].get<std::int64_t>());
+        observe_clocks(impl, response);
         std::vector<RemoteRow> rows;
         for (const auto& r : response["rows"]) {
             auto t = index.by_name.find(r.value("t", std::string()));
@@ -278,6 +393,10 @@ SyncReport SyncClient::pull() {
 }
 
 std::int64_t SyncClient::lease_ids() {
+    return locked([&] { return lease_locked(); });
+}
+
+std::int64_t SyncClient::lease_locked() {
     auto& impl = m_store.impl();
     json requests = json::array();
     for (const auto& need : detail::lease_needs(impl, m_options.lease_low_water))
