@@ -73,12 +73,12 @@ TEST_CASE("agentchat: a fresh store has the schema and reopening changes nothing
     std::string catalog;
     {
         auto s = Store::open(path, "agentchat");
-        CHECK(s.schema_version() == 2);
+        CHECK(s.schema_version() == 3);
         catalog = s.query_json("SELECT type, name, sql FROM sqlite_master ORDER BY type, name");
         CHECK(count(s, "admin_config") == 20);
     }
     auto s = Store::open(path, "agentchat");
-    CHECK(s.schema_version() == 2);
+    CHECK(s.schema_version() == 3);
     CHECK(s.query_json("SELECT type, name, sql FROM sqlite_master ORDER BY type, name") == catalog);
     CHECK(count(s, "admin_config") == 20);
     CHECK(count(s, "model_config") == 10);

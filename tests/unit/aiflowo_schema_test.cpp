@@ -61,7 +61,7 @@ TEST_CASE("aiflowo: a fresh store has every synced table with its key", "[unit][
     ferry::test::TempDir dir;
     Store s = Store::open(dir.file("af.db"), "aiflowo");
     CHECK(s.app() == "aiflowo");
-    CHECK(s.schema_version() == 2);
+    CHECK(s.schema_version() == 3);
     CHECK(s.synced_tables() == kSyncedTables);
     for (const auto& t : s.synced_tables()) {
         INFO("table " << t);

@@ -46,12 +46,12 @@ TEST_CASE("december: a fresh store has the schema and reopening changes nothing"
     std::int64_t objects = 0;
     {
         auto s = Store::open(path, "december");
-        CHECK(s.schema_version() == 1);
+        CHECK(s.schema_version() == 2);
         objects = s.query_value("SELECT count(*) FROM sqlite_master")->as_int();
         CHECK(objects > 0);
     }
     auto s = Store::open(path, "december");
-    CHECK(s.schema_version() == 1);
+    CHECK(s.schema_version() == 2);
     CHECK(s.query_value("SELECT count(*) FROM sqlite_master")->as_int() == objects);
 }
 

@@ -68,11 +68,11 @@ TEST_CASE("devlog: a fresh store has the schema and reopening changes nothing", 
     std::int64_t objects = 0;
     {
         auto s = Store::open(path, "devlog");
-        CHECK(s.schema_version() == 1);
+        CHECK(s.schema_version() == 2);
         objects = s.query_value("SELECT count(*) FROM sqlite_master")->as_int();
     }
     auto s = Store::open(path, "devlog");
-    CHECK(s.schema_version() == 1);
+    CHECK(s.schema_version() == 2);
     CHECK(s.query_value("SELECT count(*) FROM sqlite_master")->as_int() == objects);
 }
 

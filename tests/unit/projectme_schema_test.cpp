@@ -78,7 +78,7 @@ TEST_CASE("projectme: a fresh store has every synced table with its key", "[unit
     ferry::test::TempDir dir;
     Store s = Store::open(dir.file("pm.db"), "projectme");
     CHECK(s.app() == "projectme");
-    CHECK(s.schema_version() == 2);
+    CHECK(s.schema_version() == 3);
 
     CHECK(s.synced_tables() == kSyncedTables);
     for (const auto& t : s.synced_tables()) {

@@ -1,0 +1,349 @@
+// tests/integration/sync_safety_test.cpp: the cases where the sync core used to lose or wedge
+// writes (issue 7, shared/repro/): concurrent pushes of one column, transient server errors
+// inside the merge, an interrupted snapshot, a batch dragged past the server's limit, a restored
+// store, a fast clock, two syncers of one store, a NUL character, a clock once far ahead, a store
+// pointed at another app's database, a malformed answer. Each test failed before its fix.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "ferry/error.hpp"
+#include "lib/store/store_impl.hpp"
+#include "tests/support/device.hpp"
+#include "tests/support/store_checks.hpp"
+
+using ferry::ErrorCode;
+using ferry::FakeClock;
+using ferry::Store;
+using ferry::test::Device;
+using ferry::test::PgDatabase;
+using ferry::test::text;
+
+namespace {
+const char* k_user = "11111111-1111-4111-8111-111111111111";
+const char* k_user2 = "22222222-2222-4222-8222-222222222222";
+
+void install(PgDatabase& db, const std::string& app) { ferry::server::install_app_schema(db.conninfo(), app); }
+
+/// Forwards every call; calls for which `fail(endpoint, n)` is true (n counts calls of that
+/// endpoint from 1) throw a connection error instead, after (with `after`) or before the server saw them.
+class FlakyTransport : public ferry::Transport {
+public:
+    FlakyTransport(ferry::Transport& inner, std::function<bool(const std::string&, int)> fail, bool after = false)
+        : m_inner(inner), m_fail(std::move(fail)), m_after(after) {}
+    std::string call(const std::string& endpoint, const std::string& request) override {
+        const int n = ++m_calls[endpoint];
+        requests.push_back({endpoint, request});
+        const bool fail = m_fail(endpoint, n);
+        if (fail && !m_after) throw ferry::Error(ferry::ErrorDomain::postgres, ErrorCode::connection, "cut (test)");
+        auto response = m_inner.call(endpoint, request);
+        if (fail) throw ferry::Error(ferry::ErrorDomain::postgres, ErrorCode::connection, "cut after (test)");
+        return response;
+    }
+    std::vector<std::pair<std::string, std::string>> requests;
+
+private:
+    ferry::Transport& m_inner;
+    std::function<bool(const std::string&, int)> m_fail;
+    bool m_after;
+    std::map<std::string, int> m_calls;
+};
+
+std::int64_t pending(Store& s) { return s.status().pending_changes; }
+}  // namespace
+
+TEST_CASE("concurrent pushes of one column keep the (hlc, site)-greatest write and its clock", "[integration][safety]") {
+    PgDatabase db;
+    install(db, "december");
+    db.exec("INSERT INTO users(id, email, name) VALUES ('" + std::string(k_user) + "', 'a@x.com', 'orig')");
+    Device a(db, "december"), b(db, "december");
+    a.sync();
+    b.sync();
+    b.store().execute("UPDATE users SET name = 'older (b)' WHERE id = ?", {k_user});
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    a.store().execute("UPDATE users SET name = 'newer (a)' WHERE id = ?", {k_user});
+    const auto a_hlc = a.store().query_value("SELECT max(hlc) FROM ferry_changes")->as_int();
+
+    // A plain writer holds the row; A's push queues behind it first, then B's.
+    auto holder = db.connect();
+    pqxx::work hold(holder);
+    hold.exec("SELECT 1 FROM users WHERE id = '" + std::string(k_user) + "' FOR UPDATE");
+    std::thread ta([&] { a.sync(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    std::thread tb([&] { b.sync(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    hold.commit();
+    ta.join();
+    tb.join();
+    a.sync();
+    b.sync();
+    REQUIRE(db.scalar("SELECT name FROM users") == "newer (a)");
+    REQUIRE(db.scalar("SELECT (clocks -> 'name' ->> 0) FROM ferry.rows WHERE tbl = 'users'") == std::to_string(a_hlc));
+    REQUIRE(text(a.store(), "SELECT name FROM users") == "newer (a)");
+    REQUIRE(text(b.store(), "SELECT name FROM users") == "newer (a)");
+}
+
+TEST_CASE("a lock timeout inside the merge fails the push as transient and keeps the write", "[integration][safety]") {
+    PgDatabase db;
+    install(db, "december");
+    db.exec("INSERT INTO users(id, email, name) VALUES ('" + std::string(k_user) + "', 'a@x.com', 'orig')");
+    Device a(db, "december");
+    a.sync();
+    a.store().execute("UPDATE users SET name = 'mine' WHERE id = ?", {k_user});
+
+    auto impatient = ferry::connect_postgres(db.conninfo() + " options='-c lock_timeout=200'", "december");
+    auto holder = db.connect();
+    {
+        pqxx::work hold(holder);
+        hold.exec("SELECT 1 FROM users FOR UPDATE");
+        ferry::SyncClient client(a.store(), *impatient);
+        try {
+            client.push();
+            FAIL("the push should have failed");
+        } catch (const ferry::Error& e) {
+            INFO(e.what());
+            REQUIRE(e.is_transient());
+            REQUIRE(e.code() == ErrorCode::busy);
+        }
+        hold.commit();
+    }
+    REQUIRE(pending(a.store()) == 1);
+    REQUIRE(ferry::rejected_writes(a.store()).empty());
+    REQUIRE(text(a.store(), "SELECT name FROM users") == "mine");
+    auto r = a.sync();
+    REQUIRE(r.applied == 1);
+    REQUIRE(db.scalar("SELECT name FROM users") == "mine");
+}
+
+TEST_CASE("an interrupted snapshot keeps a row the device pushed meanwhile", "[integration][safety]") {
+    PgDatabase db;
+    install(db, "december");
+    for (const char* u : {"a1111111-1111-4111-8111-111111111111", "b2222222-2222-4222-8222-222222222222",
+                          "c3333333-3333-4333-8333-333333333333"})
+        db.exec("INSERT INTO users(id, email) VALUES ('" + std::string(u) + "', '" + u + "@x.com')");
+    Device a(db, "december");
+    ferry::SyncOptions pages;
+    pages.pull_page = 1;
+    FlakyTransport cut(a.transport(), [](const std::string& e, int n) { return e == "pull" && n == 2; });
+    ferry::SyncClient first(a.store(), cut, pages);
+    REQUIRE_THROWS(first.sync());
+    REQUIRE(a.store().impl().meta("snapshot"));  // interrupted mid-snapshot
+    const std::string early = "00000000-0000-4000-8000-000000000000";  // sorts before the snapshot position
+    a.store().execute("INSERT INTO users(id, email) VALUES (?, 'local@x.com')", {early});
+    a.sync(pages);
+    a.sync();
+    REQUIRE(text(a.store(), "SELECT count(*) FROM users WHERE id = ?", {early}) == "1");
+    REQUIRE(db.scalar("SELECT count(*) FROM users WHERE id = '" + early + "'") == "1");
+    REQUIRE(text(a.store(), "SELECT count(*) FROM users") == "4");
+}
+
+TEST_CASE("a batch stays within its size whatever parents its rows name", "[integration][safety]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december");
+    a.store().execute("INSERT INTO users(id, email) VALUES (?, 'u1@x.com')", {k_user});
+    a.sync();
+    a.store().exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 250) "
+                   "INSERT INTO containers(container_id, name, user_id) SELECT 'c' || i, 'n', '" +
+                   std::string(k_user) + "' FROM n");
+    a.store().execute("INSERT INTO users(id, email) VALUES (?, 'u2@x.com')", {k_user2});
+    a.store().execute("UPDATE containers SET user_id = ? WHERE container_id = 'c1'", {k_user2});
+    FlakyTransport counting(a.transport(), [](const std::string&, int) { return false; });
+    ferry::SyncOptions small;
+    small.push_batch = 50;
+    ferry::SyncClient client(a.store(), counting, small);
+    auto r = client.sync();
+    for (const auto& [endpoint, request] : counting.requests)
+        if (endpoint == "push") REQUIRE(nlohmann::json::parse(request)["changes"].size() <= 50);
+    REQUIRE(r.rejected == 0);
+    REQUIRE(pending(a.store()) == 0);
+    REQUIRE(db.scalar("SELECT count(*) FROM containers") == "250");
+    REQUIRE(db.scalar("SELECT user_id::text FROM containers WHERE container_id = 'c1'") == k_user2);
+}
+
+TEST_CASE("a store restored from a backup takes a new site id and loses nothing", "[integration][safety]") {
+    PgDatabase db;
+    install(db, "december");
+    ferry::test::TempDir dir;
+    const auto path = dir.file("d.db"), backup = dir.file("backup.db");
+    auto transport = ferry::connect_postgres(db.conninfo(), "december");
+    std::string old_site;
+    {
+        auto s = Store::open(path, "december");
+        s.execute("INSERT INTO users(id, email, name) VALUES (?, 'd@x.com', 'v1')", {k_user});
+        ferry::SyncClient(s, *transport).sync();
+        s.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+        std::filesystem::copy_file(path, backup);
+        s.execute("UPDATE users SET name = 'v2' WHERE id = ?", {k_user});
+        ferry::SyncClient(s, *transport).sync();
+        old_site = s.status().site_id;
+    }
+    std::filesystem::remove(path + "-wal");
+    std::filesystem::remove(path + "-shm");
+    std::filesystem::copy_file(backup, path, std::filesystem::copy_options::overwrite_existing);
+    auto s = Store::open(path, "december");
+    s.execute("UPDATE users SET email = 'restored@x.com' WHERE id = ?", {k_user});
+    auto r = ferry::SyncClient(s, *transport).sync();
+    REQUIRE(r.warnings.size() >= 1);
+    REQUIRE(s.status().site_id != old_site);
+    REQUIRE(db.scalar("SELECT email || ' ' || name FROM users") == "restored@x.com v2");
+    REQUIRE(text(s, "SELECT email || ' ' || name FROM users") == "restored@x.com v2");
+    REQUIRE(pending(s) == 0);
+}
+
+TEST_CASE("an edit made after seeing a value from a fast clock is ordered after it", "[integration][safety]") {
+    PgDatabase db;
+    install(db, "december");
+    db.exec("INSERT INTO users(id, email, name) VALUES ('" + std::string(k_user) + "', 'a@x.com', 'orig')");
+    const auto now = ferry::SystemClock::instance().now_ms();
+    FakeClock fast(now + 4 * 60 * 1000), right(now);  // 4 minutes ahead: inside the 5-minute bound
+    Device f(db, "december", &fast), r(db, "december", &right);
+    f.sync();
+    r.sync();
+    f.store().execute("UPDATE users SET name = 'first (fast clock)' WHERE id = ?", {k_user});
+    f.sync();
+    r.sync();
+    REQUIRE(text(r.store(), "SELECT name FROM users") == "first (fast clock)");
+    right.advance(1000);
+    r.store().execute("UPDATE users SET name = 'second (after seeing first)' WHERE id = ?", {k_user});
+    auto rep = r.sync();
+    REQUIRE(rep.applied == 1);
+    REQUIRE(db.scalar("SELECT name FROM users") == "second (after seeing first)");
+}
+
+TEST_CASE("one sync runs at a time per store file; a second waits or fails clearly", "[integration][safety]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december");
+    auto other = Store::open(a.store().path(), "december");
+    auto transport = ferry::connect_postgres(db.conninfo(), "december");
+    // While one client holds the lock (its transport blocks inside a call), another gives up.
+    std::atomic<bool> inside{false}, release{false};
+    FlakyTransport slow(a.transport(), [&](const std::string&, int) {
+        inside = true;
+        while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        return false;
+    });
+    std::thread t([&] { ferry::SyncClient(a.store(), slow).sync(); });
+    while (!inside) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ferry::SyncOptions impatient;
+    impatient.lock_timeout_ms = 100;
+    try {
+        ferry::SyncClient(other, *transport, impatient).sync();
+        FAIL("the second sync should have been refused");
+    } catch (const ferry::Error& e) {
+        REQUIRE(e.code() == ErrorCode::busy);
+        REQUIRE(std::string(e.what()).find("another sync") != std::string::npos);
+    }
+    release = true;
+    t.join();
+
+    // Two syncers at once while rows are written: every row reaches the cloud once.
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+        auto w = Store::open(a.store().path(), "december");
+        for (int i = 0; i < 300; ++i)
+            w.execute("INSERT INTO users(email) VALUES (?)", {"w" + std::to_string(i) + "@x.com"});
+        stop = true;
+    });
+    std::thread s1([&] {
+        while (!stop) ferry::SyncClient(a.store(), a.transport()).sync();
+    });
+    std::thread s2([&] {
+        while (!stop) ferry::SyncClient(other, *transport).sync();
+    });
+    writer.join();
+    s1.join();
+    s2.join();
+    a.sync();
+    REQUIRE(pending(a.store()) == 0);
+    REQUIRE(db.scalar("SELECT count(*) FROM users") == "300");
+    REQUIRE(text(a.store(), "SELECT count(*) FROM users") == "300");
+}
+
+TEST_CASE("a value the cloud cannot store is that change's rejection, not the queue's end", "[integration][safety]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december");
+    a.store().execute("INSERT INTO users(id, email, name) VALUES (?, 'bad@x.com', ?)",
+                      {k_user, ferry::Value(std::string("a\0b", 3))});
+    a.store().execute("INSERT INTO users(id, email, name) VALUES (?, 'ok@x.com', 'fine')", {k_user2});
+    auto r = a.sync();
+    REQUIRE(r.rejected == 1);
+    REQUIRE(r.applied == 1);
+    auto rejected = ferry::rejected_writes(a.store());
+    REQUIRE(rejected.size() == 1);
+    REQUIRE(rejected[0].code == "invalid_argument");
+    REQUIRE(rejected[0].reason.find("users.name") != std::string::npos);
+    REQUIRE(db.scalar("SELECT count(*) FROM users") == "1");
+    REQUIRE(pending(a.store()) == 0);
+}
+
+TEST_CASE("a clock once far ahead writes normally again once it is right", "[integration][safety]") {
+    PgDatabase db;
+    install(db, "december");
+    const auto now = ferry::SystemClock::instance().now_ms();
+    FakeClock clock(now + 400LL * 24 * 3600 * 1000);
+    Device a(db, "december", &clock);
+    a.sync();
+    a.store().execute("INSERT INTO users(id, email) VALUES (?, 'future@x.com')", {k_user});
+    auto r1 = a.sync();
+    REQUIRE(r1.rejected == 1);
+    REQUIRE(ferry::rejected_writes(a.store())[0].code == "clock_skew");
+    clock.set(ferry::SystemClock::instance().now_ms());  // the clock is set right
+    a.store().execute("INSERT INTO users(id, email) VALUES (?, 'now@x.com')", {k_user2});
+    auto r2 = a.sync();
+    REQUIRE(r2.applied == 1);
+    REQUIRE(db.scalar("SELECT email FROM users") == "now@x.com");
+    a.reopen(&clock);  // the corrected clock was saved
+    a.store().execute("UPDATE users SET name = 'later' WHERE id = ?", {k_user2});
+    REQUIRE(a.sync().applied == 1);
+}
+
+TEST_CASE("a store pointed at another app's database is told so", "[integration][safety]") {
+    PgDatabase projectme, december;
+    install(december, "december");
+    Device a(projectme, "projectme");  // never installed: projectme's transport, december's data
+    auto wrong = ferry::connect_postgres(december.conninfo(), "projectme");
+    auto check = [&] {
+        try {
+            ferry::SyncClient(a.store(), *wrong).sync();
+            FAIL("sync should fail");
+        } catch (const ferry::Error& e) {
+            INFO(e.what());
+            REQUIRE(e.code() == ErrorCode::wrong_app);
+            REQUIRE(std::string(e.what()).find("december") != std::string::npos);
+            REQUIRE(std::string(e.what()).find("projectme") != std::string::npos);
+        }
+    };
+    check();
+    a.store().execute("INSERT INTO \"Task\"(id, title) VALUES ('t1', 'x')");
+    check();
+    REQUIRE(pending(a.store()) == 1);
+}
+
+TEST_CASE("a malformed server answer is a protocol error and changes nothing", "[integration][safety]") {
+    PgDatabase db;
+    install(db, "december");
+    Device a(db, "december");
+    a.store().execute("INSERT INTO users(id, email) VALUES (?, 'a@x.com')", {k_user});
+    struct Garbage : ferry::Transport {
+        std::string answer;
+        std::string call(const std::string&, const std::string&) override { return answer; }
+    } garbage;
+    for (const char* answer : {R"({"seq": 1, "results": [{"status": 3}]})", R"({"seq": "x"})", R"({"rows": 5})",
+                               R"({"seq": 1, "results": [7]})"}) {
+        garbage.answer = answer;
+        INFO(answer);
+        try {
+            ferry::SyncClient(a.store(), garbage).sync();
+            FAIL("should fail");
+        } catch (const ferry::Error& e) {
+            REQUIRE(e.code() == ErrorCode::protocol);
+        }
+    }
+    REQUIRE(pending(a.store()) == 1);
+    REQUIRE(a.sync().applied == 1);
+}
