@@ -326,3 +326,40 @@ TEST_CASE("ferry server init again brings an existing install the current captur
     db.exec("TRUNCATE users CASCADE");
     CHECK(db.scalar("SELECT string_agg(op::text, ',' ORDER BY id) FROM ferry.changes WHERE tbl = 'users'") == "1,2,3");
 }
+
+TEST_CASE("a merge run by another role than Ferry's owner must let the owner read its stage",
+          "[integration][server_capture]") {
+    PgDatabase db;
+    for (const char* role : {"ferry_test_owner", "ferry_test_merger"})
+        db.exec(std::string("DO $$ BEGIN CREATE ROLE ") + role + " NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$");
+    db.exec("ALTER DATABASE " + db.name() + " OWNER TO ferry_test_owner");
+    ferry::server::install_app_schema(db.conninfo() + " options='-c role=ferry_test_owner'", "december");
+    db.exec("GRANT USAGE ON SCHEMA ferry TO ferry_test_merger");
+    db.exec("GRANT SELECT, INSERT, DELETE ON ferry.merges TO ferry_test_merger");
+    db.exec("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ferry_test_merger");
+    db.exec("INSERT INTO users(id, email) VALUES ('" + k_user + "', 'a@b')");
+    auto merge = [&](bool grant) {
+        auto c = db.connect();
+        pqxx::work tx(c);
+        tx.exec("SET LOCAL ROLE ferry_test_merger");
+        tx.exec("CREATE TEMP TABLE ferry_stage (tbl text, pk jsonb) ON COMMIT DROP");
+        if (grant) tx.exec("GRANT SELECT ON ferry_stage TO ferry_test_owner");
+        tx.exec("INSERT INTO ferry.merges(site) VALUES ('device-1')");
+        tx.exec("INSERT INTO ferry_stage VALUES ('users', '" + key(k_user) + "')");
+        tx.exec("UPDATE users SET name = 'merged' WHERE id = '" + k_user + "'");
+        tx.exec("DELETE FROM ferry.merges WHERE xid = pg_current_xact_id()");
+        tx.commit();
+    };
+    // Not a per-change data error: the whole merge fails, saying what to do.
+    try {
+        merge(false);
+        FAIL("the merge should have failed");
+    } catch (const pqxx::sql_error& e) {
+        CHECK(e.sqlstate() == "55000");
+        CHECK(std::string(e.what()).find("cannot read the merge's stage") != std::string::npos);
+    }
+    const std::string inserted = clock(db, "users", key(k_user), "clocks -> 'name'");
+    merge(true);
+    CHECK(db.scalar("SELECT name FROM users") == "merged");
+    CHECK(clock(db, "users", key(k_user), "clocks -> 'name'") == inserted);  // the merge's to record
+}

@@ -44,6 +44,13 @@ BEGIN
     INSERT INTO ferry.changes(tbl, pk, op) VALUES (p_tbl, p_pk, p_op);
     SELECT m.hlc INTO merge_hlc FROM ferry.merges m WHERE m.xid = pg_current_xact_id();
     IF FOUND AND to_regclass('pg_temp.ferry_stage') IS NOT NULL THEN
+        -- This function runs as Ferry's owner; the stage belongs to the merging role.
+        IF NOT has_table_privilege('pg_temp.ferry_stage', 'SELECT') THEN
+            RAISE EXCEPTION 'Ferry''s capture (role %) cannot read the merge''s stage pg_temp.ferry_stage', current_user
+                USING ERRCODE = 'object_not_in_prerequisite_state',
+                      HINT = 'run the merge as the role that owns schema ferry, or GRANT SELECT ON ferry_stage TO ' ||
+                             quote_ident(current_user) || ' after creating it';
+        END IF;
         EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_temp.ferry_stage s WHERE s.tbl = $1 AND s.pk = $2)'
            INTO pushed USING p_tbl, p_pk;
         IF pushed THEN
