@@ -603,7 +603,9 @@ json SyncServer::merge_batch(pqxx::connection& c, const Batch& batch) {
     auto& deletes = st.deletes;
     const auto max_hlc = st.max_hlc;
     if (!staged.empty()) {
-        tx.exec_params("INSERT INTO ferry.merges(site) VALUES ($1)", site);
+        // The merge's mark (ferry.log_change): side effects of this batch on other rows get clocks
+        // newer than the batch's greatest.
+        tx.exec_params("INSERT INTO ferry.merges(site, hlc) VALUES ($1, $2)", site, max_hlc);
         tx.exec(
             "CREATE TEMP TABLE IF NOT EXISTS ferry_stage (ord int PRIMARY KEY, tbl text, pk jsonb, op smallint, "
             "hlc bigint, vals jsonb, clocks jsonb, deltas jsonb, ex boolean, dead boolean, win jsonb, status text, "
