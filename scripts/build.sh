@@ -3,7 +3,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FERRY_BUILD_DIR:-$root/build}
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=${FERRY_BUILD_TYPE:-RelWithDebInfo} >/dev/null
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=${FERRY_BUILD_TYPE:-RelWithDebInfo} \
+  -DFERRY_SANITIZE=${FERRY_SANITIZE:-OFF} >/dev/null
 # Quiet unless something goes wrong: the full log stays in $build/build.log.
 echo "ferry: building in $build ..." >&2
 if ! cmake --build "$build" -j"$(nproc)" >"$build/build.log" 2>&1; then

@@ -12,4 +12,6 @@ build=${FERRY_BUILD_DIR:-$root/build}
 # pg_virtualenv creates a temporary cluster, exports PGHOST/PGPORT/PGUSER/PGPASSWORD/PGDATABASE
 # for the command, and removes the cluster afterwards, whatever the command's outcome.
 export FERRY_REQUIRE_POSTGRES=1
+# For a sanitizer build (FERRY_SANITIZE=ON): leaks inside libpqxx itself are not Ferry's.
+export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 exec pg_virtualenv -t -v 15 -- ctest --test-dir "$build" --output-on-failure -j2 "$@"
