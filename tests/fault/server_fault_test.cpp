@@ -199,7 +199,7 @@ TEST_CASE("a connection killed mid-page (pull and snapshot): transient, the sync
 
     // The web app writes logs of a known task (one transaction), then new tasks (another): the
     // device's first page holds logs only, a later one tasks, which the test keeps locked.
-    w.web_logs(tasks.front(), 30);
+    const auto new_logs = w.web_logs(tasks.front(), 30);
     w.web_tasks(user, 30, 0);
     // An offline edit of the user row, pushed before the pull (the lock does not cover it).
     d.store->execute("UPDATE \"User\" SET email = ? WHERE id = ?", {"edited@device.example", user});
@@ -221,6 +221,10 @@ TEST_CASE("a connection killed mid-page (pull and snapshot): transient, the sync
         CHECK(o.transient);
         if (o.threw) fig.transient++;
         CHECK(rejected_list(*d.store) == "");
+        // Killed in the middle: the first page (20 of the new logs) is applied, the rest is not.
+        std::string list;
+        for (const auto& l : new_logs) list += (list.empty() ? "'" : ", '") + l + "'";
+        CHECK(d.store->query_value("SELECT count(*) FROM \"TaskLog\" WHERE id IN (" + list + ")")->as_int() == 20);
     }
 
     // A fresh device's snapshot, one row a page, killed while a page reads the locked tasks.
