@@ -124,7 +124,9 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
         std::string sets;
         for (const auto& c : cols) sets += (sets.empty() ? "" : ", ") + quote_ident(c) + " = ?";
         for (const auto& k : keys) vals.push_back(k);
-        impl.execute("UPDATE " + quote_ident(t.name) + " SET " + sets + " WHERE " + where_key(t), vals);
+        if (impl.execute("UPDATE " + quote_ident(t.name) + " SET " + sets + " WHERE " + where_key(t), vals) == 0)
+            throw Error(ErrorDomain::ferry, ErrorCode::internal,
+                        "a row of " + t.name + " with local writes not yet pushed is missing: " + key_text);
     } else {
         std::string names, marks, updates, conflict;
         for (const auto& c : cols) {
@@ -154,23 +156,23 @@ std::vector<std::vector<std::string>> unique_keys(Store::Impl& impl, const Captu
     return out;
 }
 
-/// A remote row could not be applied because a local row holds one of its unique values. The
-/// server's rows are consistent with each other, so the local row is out of date: if it is
-/// itself among the rows still to apply it is removed now and comes back with its server values
-/// (its pending local values restored afterwards); otherwise it is removed, its local writes (if
-/// any) are recorded as rejected since they clash with the server, and the next pull fetches its
-/// server state (ferry_refetch).
-/// Returns false when no local row is in the way (then the failure is real).
-struct Parked {
-    const CapturedTable* table;
-    json pk;
-    std::vector<std::pair<std::string, Value>> pending_values;
+/// What make_room did for a remote row that a local row's unique value is in the way of.
+enum class Room {
+    none,      ///< no local row is in the way: the failure is real
+    made,      ///< the rows in the way were removed; they come back with their server state
+    deferred,  ///< a row in the way has local writes not yet pushed: the remote row waits
 };
 
-bool make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRow>& waiting, PendingWrites& pending,
-               std::vector<Parked>& parked) {
+/// A remote row could not be applied because a local row holds one of its unique values. The
+/// server's rows are consistent with each other, so the local row is out of date. Without local
+/// writes it is removed: it comes back with its server state, in this page if it is among the
+/// rows still to apply, or else by key in the next pull (ferry_refetch). With local writes not
+/// yet pushed it is left alone (removing it would lose them, or take them for refused): the
+/// remote row waits instead (ferry_refetch), until the push of those writes brings the local
+/// row's server state, which frees the value.
+Room make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRow>& waiting, PendingWrites& pending) {
     const CapturedTable& t = *r.table;
-    bool moved = false;
+    std::vector<std::string> in_the_way;
     for (const auto& cols : unique_keys(impl, t)) {
         std::string where;
         std::vector<Value> args;
@@ -185,48 +187,30 @@ bool make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRo
         std::string key_expr = "json_array(";
         for (std::size_t i = 0; i < t.pk_columns.size(); ++i) key_expr += (i ? ", " : "") + quote_ident(t.pk_columns[i]);
         key_expr += ")";
-        for (const auto& row : impl.query("SELECT " + key_expr + " FROM " + quote_ident(t.name) + " WHERE " + where, args).rows) {
-            const std::string other = row[0].as_text();
-            if (other == r.pk.dump()) continue;
-            const json other_pk = json::parse(other);
-            const auto other_keys = key_values(t, other_pk);
-            const Pending* p = pending.find(t.id, other);
-            const bool is_waiting = std::any_of(waiting.begin(), waiting.end(), [&](const RemoteRow& w) {
-                return w.table == &t && w.pk.dump() == other;
-            });
-            Parked park{&t, other_pk, {}};
-            if (p && is_waiting) {
-                auto local = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), other_keys);
-                for (std::size_t i = 0; i < t.columns.size() && !local.rows.empty(); ++i)
-                    if (p->mask & detail::column_bit(i)) park.pending_values.emplace_back(t.columns[i], local.rows[0][i]);
-            } else if (p) {
-                auto local = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), other_keys);
-                json values = json::object();
-                for (std::size_t i = 0; i < t.columns.size() && !local.rows.empty(); ++i)
-                    values[t.columns[i]] = to_json(local.rows[0][i]);
-                impl.execute("INSERT INTO ferry_rejected(tbl, pk, op, code, reason, row_values, hlc, rejected_at) "
-                             "VALUES (?, ?, ?, 'constraint', ?, ?, ?, ?)",
-                             {t.name, other, op_name(p->inserted ? 1 : 2),
-                              "unique key already taken: the server holds this value in " + t.name + " " + r.pk.dump(),
-                              values.dump(), impl.clock.last(), Store::now_timestamp()});
-                pending.clear(t.id, other);
-            }
-            impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), other_keys);
-            if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, other});
-            if (is_waiting && !park.pending_values.empty()) parked.push_back(std::move(park));
-            // Its server state comes back with the next pull (or now, if it is among the rows).
-            if (!is_waiting) impl.execute("INSERT OR IGNORE INTO ferry_refetch(tbl, pk) VALUES (?, ?)", {t.id, other});
-            moved = true;
-        }
+        for (const auto& row : impl.query("SELECT " + key_expr + " FROM " + quote_ident(t.name) + " WHERE " + where, args).rows)
+            if (row[0].as_text() != r.pk.dump()) in_the_way.push_back(row[0].as_text());
     }
-    return moved;
+    if (in_the_way.empty()) return Room::none;
+    for (const auto& other : in_the_way)
+        if (pending.find(t.id, other)) {
+            impl.execute("INSERT OR IGNORE INTO ferry_refetch(tbl, pk) VALUES (?, ?)", {t.id, r.pk.dump()});
+            return Room::deferred;
+        }
+    for (const auto& other : in_the_way) {
+        impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), key_values(t, json::parse(other)));
+        if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, other});
+        const bool is_waiting = std::any_of(waiting.begin(), waiting.end(), [&](const RemoteRow& w) {
+            return w.table == &t && w.pk.dump() == other;
+        });
+        if (!is_waiting) impl.execute("INSERT OR IGNORE INTO ferry_refetch(tbl, pk) VALUES (?, ?)", {t.id, other});
+    }
+    return Room::made;
 }
 
 }  // namespace
 
 void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingWrites& pending) {
     std::vector<RemoteRow> todo = rows;
-    std::vector<Parked> parked;
     while (!todo.empty()) {
         std::vector<RemoteRow> failed;
         std::optional<Error> first_error;
@@ -239,20 +223,12 @@ void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, Pe
                 if (!first_error) first_error = e;
             }
         }
-        if (!failed.empty() && failed.size() == todo.size() && !make_room(impl, failed.front(), failed, pending, parked))
-            throw *first_error;
-        todo = std::move(failed);
-    }
-    // Local values of rows that were cleared out of the way: back on top of their server state.
-    for (const auto& p : parked) {
-        std::string sets;
-        std::vector<Value> vals;
-        for (const auto& [c, v] : p.pending_values) {
-            sets += (sets.empty() ? "" : ", ") + quote_ident(c) + " = ?";
-            vals.push_back(v);
+        if (!failed.empty() && failed.size() == todo.size()) {
+            const Room room = make_room(impl, failed.front(), failed, pending);
+            if (room == Room::none) throw *first_error;
+            if (room == Room::deferred) failed.erase(failed.begin());
         }
-        for (const auto& k : key_values(*p.table, p.pk)) vals.push_back(k);
-        impl.execute("UPDATE " + quote_ident(p.table->name) + " SET " + sets + " WHERE " + where_key(*p.table), vals);
+        todo = std::move(failed);
     }
 }
 

@@ -304,6 +304,7 @@ SyncReport SyncClient::pull_locked() {
     auto& impl = m_store.impl();
     SyncReport rep;
     TableIndex index(impl);
+    int rounds_without_fetch = 0;
     for (;;) {
         const std::string cursor = impl.meta("pull_cursor").value_or("");
         std::optional<json> snapshot;
@@ -386,8 +387,11 @@ SyncReport SyncClient::pull_locked() {
         const bool more = response.value("more", false);
         report(m_options, "pull", rep.pulled, more ? 1 : 0);
         const auto refetch = impl.query("SELECT count(*) FROM ferry_refetch", {}).rows[0][0].as_int();
-        // Go on while the server has more, or while rows to fetch remain and their number shrinks.
-        if (!more && (refetch == 0 || refetch >= static_cast<std::int64_t>(fetch.size()))) break;
+        // Go on while the server has more, or while rows to fetch remain: once when the page asked
+        // for none, then for as long as their number shrinks.
+        if (!more && (refetch == 0 || (fetch.empty() ? ++rounds_without_fetch > 1
+                                                      : refetch >= static_cast<std::int64_t>(fetch.size()))))
+            break;
     }
     return rep;
 }
