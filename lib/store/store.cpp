@@ -42,7 +42,16 @@ void fn_capturing(sqlite3_context* ctx, int, sqlite3_value**) {
     sqlite3_result_int(ctx, impl_of(ctx).applying_remote ? 0 : 1);
 }
 
-void fn_hlc(sqlite3_context* ctx, int, sqlite3_value**) { sqlite3_result_int64(ctx, impl_of(ctx).clock.tick()); }
+void fn_hlc(sqlite3_context* ctx, int, sqlite3_value**) {
+    Store::Impl& impl = impl_of(ctx);
+    try {  // no exception may cross SQLite's C frames
+        impl.observe_stored_clock();
+    } catch (const std::exception& e) {
+        sqlite3_result_error(ctx, (std::string("reading the store's clock: ") + e.what()).c_str(), -1);
+        return;
+    }
+    sqlite3_result_int64(ctx, impl.clock.tick());
+}
 
 void register_functions(Store::Impl& impl) {
     struct Fn {
@@ -387,6 +396,14 @@ std::optional<std::string> Store::Impl::meta(const std::string& key) {
 void Store::Impl::set_meta(const std::string& key, const std::string& value) {
     execute("INSERT INTO ferry_meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = ?2",
             {key, value});
+}
+
+void Store::Impl::observe_stored_clock() {
+    unsigned int version = 0;
+    if (sqlite3_file_control(handle(), "main", SQLITE_FCNTL_DATA_VERSION, &version) != SQLITE_OK) return;
+    if (version == clock_data_version) return;
+    clock_data_version = version;
+    if (auto stored = meta("hlc")) clock.observe(std::stoll(*stored));
 }
 
 void Store::Impl::save_clock() { set_meta("hlc", std::to_string(clock.last())); }

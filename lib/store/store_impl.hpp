@@ -80,6 +80,14 @@ struct Store::Impl {
     /// nor the apps' maintenance triggers fire for synced values.
     bool applying_remote = false;
     int transaction_depth = 0;
+    /// The file's data version when the clock last caught up with the stored one (see
+    /// observe_stored_clock).
+    unsigned int clock_data_version = 0;
+    /// Another handle on the same file (a second Store, the daemon) may have ratcheted the stored
+    /// clock past this one's, by pulling values with newer clocks: before a local write takes a
+    /// clock, this handle catches up with the stored one. Cheap: it reads the clock only when the
+    /// file changed since the last time (SQLITE_FCNTL_DATA_VERSION).
+    void observe_stored_clock();
 
     sqlite3* handle() const { return db.getHandle(); }
 
