@@ -243,20 +243,31 @@ MergeSql merge_sql(const PgTable& t, const std::vector<std::string>& counters) {
 /// For a change refused for a bad value: the first column whose value does not convert, so the
 /// reason can name it (the set-based statement only knows the value).
 std::string bad_column(pqxx::work& tx, const PgTable& t, int ord) {
-    for (const auto& c : t.columns) {
-        if (!c.synced) continue;
+    // A probe per column: its value converts to the column's type, and a counter's delta added to
+    // the server's total stays in range.
+    auto fails = [&](const std::string& sql) {
         tx.exec("SAVEPOINT ferry_probe");
         try {
-            tx.exec_params("SELECT " + from_device_expr(c, "s.vals -> " + pg_literal(c.name)) +
-                               " FROM ferry_stage s WHERE s.ord = $1 AND s.vals ? " + pg_literal(c.name),
-                           ord);
+            tx.exec_params(sql, ord);
             tx.exec("RELEASE SAVEPOINT ferry_probe");
+            return false;
         } catch (const pqxx::sql_error& e) {
             tx.exec("ROLLBACK TO SAVEPOINT ferry_probe");
             tx.exec("RELEASE SAVEPOINT ferry_probe");
             if (!is_data_sqlstate(e.sqlstate())) throw;
-            return c.name;
+            return true;
         }
+    };
+    for (const auto& c : t.columns) {
+        if (!c.synced) continue;
+        const std::string name = pg_literal(c.name);
+        if (fails("SELECT " + from_device_expr(c, "s.vals -> " + name) + " FROM ferry_stage s WHERE s.ord = $1 AND s.vals ? " +
+                  name))
+            return c.name;
+        if (c.kind == PgKind::integer && fails("SELECT coalesce(t." + pg_ident(c.name) + ", 0) + (s.deltas ->> " + name + ")::" + c.type +
+                  " FROM ferry_stage s LEFT JOIN " + pg_ident(t.name) + " t ON " + key_match_expr(t, "t", "s.pk") +
+                  " WHERE s.ord = $1 AND s.deltas ? " + name))
+            return c.name;
     }
     return {};
 }
