@@ -19,6 +19,7 @@ json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto,
         bool inserted = false;
         int last_op = 0;
         std::int64_t hlc = 0;
+        std::int64_t insert_hlc = 0;  // the clock of the row's latest insert: what a delete is ordered against
         std::map<std::size_t, std::int64_t> col_hlc;
     };
     std::vector<Folded> rows;
@@ -46,6 +47,7 @@ json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto,
         f.last_op = op;
         if (op == 1) {
             f.inserted = true;
+            f.insert_hlc = h;
             for (std::size_t i = 0; i < f.table->columns.size(); ++i) f.col_hlc[i] = h;
         } else if (op == 2) {
             const std::int64_t mask = r[3].as_int();
@@ -68,9 +70,13 @@ json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto,
         } else {
             if (f.last_op == 3) {  // deleted, then created again by a write after this batch
                 f.inserted = true;
+                f.insert_hlc = f.hlc;
                 for (std::size_t c = 0; c < t.columns.size(); ++c) f.col_hlc[c] = f.hlc;
             }
             ch["op"] = f.inserted ? 1 : 2;
+            // An insert travels with its own clock, not that of later updates: a delete made
+            // between the two on another device is newer than the insert and must win over it.
+            if (f.inserted && f.insert_hlc > 0) ch["hlc"] = f.insert_hlc;
             json vals = json::object(), clocks = json::object(), deltas = json::object();
             for (const auto& [col, h] : f.col_hlc) {
                 const auto& name = t.columns[col];
@@ -169,7 +175,29 @@ json queued_parent_keys(Store::Impl& impl, const TableIndex& index, const json& 
     return json::parse(queued.rows[0][0].as_text());
 }
 
-/// The batch of the first `count` log entries, with their queued parents (and theirs) as extras.
+/// The batch of the first `count` log entries, the cut moved past the entries of their queued
+/// parents (and theirs): the batch keeps the log's order, so a delete that frees a unique value
+/// before a parent takes it travels with it.
+BatchCut cut_moving(Store::Impl& impl, const TableIndex& index, std::int64_t count, std::int64_t top) {
+    BatchCut cut;
+    auto last = impl.query("SELECT seq FROM ferry_changes ORDER BY seq LIMIT 1 OFFSET ?", {count - 1});
+    cut.upto = last.rows.empty() ? top : last.rows[0][0].as_int();
+    cut.changes = fold_changes(impl, index, cut.upto);
+    for (int round = 0; round < 32; ++round) {
+        const json parents = queued_parent_keys(impl, index, cut.changes, cut.upto, {});
+        if (parents.empty()) break;
+        cut.upto = impl.query("SELECT max(seq) FROM ferry_changes WHERE (tbl, pk) IN "
+                              "(SELECT value ->> 0, value ->> 1 FROM json_each(?))",
+                              {parents.dump()})
+                       .rows[0][0]
+                       .as_int();
+        cut.changes = fold_changes(impl, index, cut.upto);
+    }
+    return cut;
+}
+
+/// The batch of the first `count` log entries, with their queued parents (and theirs) as extras:
+/// for when moving the cut would make the batch too large.
 BatchCut cut_with_parents(Store::Impl& impl, const TableIndex& index, std::int64_t count, std::int64_t top) {
     BatchCut cut;
     auto last = impl.query("SELECT seq FROM ferry_changes ORDER BY seq LIMIT 1 OFFSET ?", {count - 1});
@@ -195,7 +223,10 @@ BatchCut cut_batch(Store::Impl& impl, const TableIndex& index, int limit) {
     auto top_row = impl.query("SELECT max(seq) FROM ferry_changes", {});
     if (top_row.rows[0][0].is_null()) return {};
     const std::int64_t top = top_row.rows[0][0].as_int();
-    // Fewer entries when their parents make the batch too large ...
+    // The cut moved past queued parents, when that fits; else the parents by key, and fewer
+    // entries when even they make the batch too large ...
+    BatchCut moved = cut_moving(impl, index, limit, top);
+    if (moved.changes.size() <= static_cast<std::size_t>(limit)) return moved;
     std::int64_t count = limit;
     BatchCut cut = cut_with_parents(impl, index, count, top);
     while (cut.changes.size() > static_cast<std::size_t>(limit) && count > 1) {

@@ -20,9 +20,10 @@ struct BatchCut {
 };
 
 /// Cuts the next batch: at most `limit` changes (at most k_max_push_batch), never empty while the
-/// log holds entries that fold into a change, and always sendable whatever the log holds: when a
-/// row's queued parents would make the batch too large, fewer entries are cut, and at worst the
-/// parents travel first by themselves.
+/// log holds entries that fold into a change, and always sendable whatever the log holds. A row
+/// naming a parent queued later moves the cut past the parent's entries (the log's order kept);
+/// when that would make the batch too large, the parents join by key instead, fewer entries are
+/// cut, and at worst the parents travel first by themselves.
 BatchCut cut_batch(Store::Impl& impl, const TableIndex& index, int limit);
 
 /// Clears the log entries a batch covered (in the caller's transaction).

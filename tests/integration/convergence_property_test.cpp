@@ -1131,6 +1131,15 @@ public:
                             e.state = State::maybe;
                             e.why = "its parent " + parent + " " + short_id(pid) + " may be gone";
                         }
+                        // A parent deleted and created again: the delete may reach the cloud after the
+                        // child was inserted there, and cascade to it (a delete and a concurrent child
+                        // insert), whatever their clocks say.
+                        auto pw = by_row.find({parent, pid});
+                        if (ps == State::present && e.state == State::present && pw != by_row.end() &&
+                            std::any_of(pw->second.begin(), pw->second.end(), [](const Write* w) { return w->op == Op::remove; })) {
+                            e.state = State::maybe;
+                            e.why = "its parent " + parent + " " + short_id(pid) + " was deleted and created again";
+                        }
                     }
                     for (const Write* w : by_row.at({t, key})) {
                         auto c = w->cells.find(col);
@@ -1630,6 +1639,9 @@ public:
         }
         if (m_received.empty()) return;
         const ClockMap clocks = R.server->clocks();
+        // The clock the handle's next write takes: it first catches up with the clock stored in
+        // the file by another handle (the other syncer's pulls).
+        s.impl().observe_stored_clock();
         const std::int64_t mine = s.impl().clock.last();
         int late = 0;
         std::string first;
