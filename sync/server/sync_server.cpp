@@ -177,8 +177,11 @@ MergeSql merge_sql(const PgTable& t, const std::vector<std::string>& counters) {
         "UPDATE ferry_stage s SET ex = " + exists +
         ", dead = (x.dh IS NOT NULL AND (s.hlc, $2::text) <= (x.dh, x.ds))"
         ", win = CASE WHEN NOT " + exists + " THEN s.clocks ELSE coalesce((SELECT jsonb_object_agg(c.key, c.value) "
-        "FROM jsonb_each(s.clocks) c WHERE x.rc IS NULL OR NOT (x.rc ? c.key) OR "
-        "((c.value #>> '{}')::bigint, $2::text) > (((x.rc -> c.key) ->> 0)::bigint, (x.rc -> c.key) ->> 1)), '{}') END "
+        // A column without a clock of its own was set by the row's (re)insert: it has that clock
+        // (rows Ferry adopted or seeded have only that).
+        "FROM jsonb_each(s.clocks) c WHERE x.rc IS NULL OR "
+        "((c.value #>> '{}')::bigint, $2::text) > (coalesce(((x.rc -> c.key) ->> 0)::bigint, x.ch), "
+        "coalesce((x.rc -> c.key) ->> 1, x.cs))), '{}') END "
         "FROM " + rows_join + " WHERE s.ord = x.o AND " + mine + " AND s.status IS NULL AND s.op IN (1, 2)");
     m.upsert.push_back(
         "UPDATE ferry_stage s SET status = 'superseded', code = 'superseded', reason = CASE "

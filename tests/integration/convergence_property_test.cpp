@@ -1641,6 +1641,7 @@ public:
         const ClockMap clocks = R.server->clocks();
         // The clock the handle's next write takes: it first catches up with the clock stored in
         // the file by another handle (the other syncer's pulls).
+        s.query_value("SELECT count(*) FROM ferry_meta");  // a read: the file's data version is current
         s.impl().observe_stored_clock();
         const std::int64_t mine = s.impl().clock.last();
         int late = 0;
