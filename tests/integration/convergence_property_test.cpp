@@ -376,6 +376,7 @@ struct Ledger {
     std::map<std::string, std::set<std::string>> holders;  // "email=..." / "container_id=..." -> row ids
     std::map<std::string, std::map<std::string, int>> removed;  // device -> id it deleted -> when
     std::map<std::string, std::map<std::string, int>> gave;     // device -> id it gave a unique value -> when
+    std::map<std::string, int> given;                           // id -> when any writer last gave it a unique value
     int clock = 0;
     void wrote(const std::string& column, const Value& v, const std::string& row) {
         if (!v.is_null()) holders[column + "=" + v.as_text()].insert(row);
@@ -665,6 +666,7 @@ WriteOutcome random_write(Rng& rng, Writer& w, Ledger& ledger) {
         const int now = ++ledger.clock;
         for (const auto& [c, v, row] : unique_values) {
             ledger.wrote(c, v, row);
+            ledger.given[row] = now;
             if (!w.is_web()) ledger.gave[w.name()][row] = now;
         }
         if (!w.is_web()) {
@@ -1578,12 +1580,15 @@ void explain_rejection(Round& R, Replica& r, Store& s, const std::string& table,
             auto it = R.ledger.holders.find(col + "=" + vals[col].get<std::string>());
             if (it == R.ledger.holders.end()) continue;
             // A holder explains the clash unless this device removed it before it wrote the
-            // refused value (then the refusal would be a bug of merge order).
+            // refused value (then the refusal would be a bug of merge order), and nobody gave it
+            // a unique value again since (another device re-creating it keeps the value).
             const auto& removed = R.ledger.removed[r.name];
             const int gave = R.ledger.gave[r.name].count(id) ? R.ledger.gave[r.name].at(id) : 0;
             for (const auto& holder : it->second) {
                 auto gone = removed.find(holder);
-                explained = explained || (holder != id && (gone == removed.end() || gone->second > gave));
+                const auto again = R.ledger.given.find(holder);
+                explained = explained || (holder != id && (gone == removed.end() || gone->second > gave ||
+                                                           (again != R.ledger.given.end() && again->second > gone->second)));
             }
         }
         if (!explained)
