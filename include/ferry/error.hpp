@@ -34,10 +34,13 @@ const char* error_domain_name(ErrorDomain domain) noexcept;
 /// what() is a complete sentence saying what was wrong, where, and what to do.
 class Error : public std::runtime_error {
 public:
-    Error(ErrorDomain domain, ErrorCode code, const std::string& message);
+    Error(ErrorDomain domain, ErrorCode code, const std::string& message, int native_code = 0);
 
     ErrorDomain domain() const noexcept { return m_domain; }
     ErrorCode code() const noexcept { return m_code; }
+    /// The code of the library that reported it, when there is one: SQLite's extended result
+    /// code for domain sqlite (e.g. 2067, SQLITE_CONSTRAINT_UNIQUE); 0 otherwise.
+    int native_code() const noexcept { return m_native_code; }
 
     /// True for failures worth retrying unchanged later (connection lost, busy, timeout).
     bool is_transient() const noexcept;
@@ -45,6 +48,7 @@ public:
 private:
     ErrorDomain m_domain;
     ErrorCode m_code;
+    int m_native_code = 0;
 };
 
 }  // namespace ferry

@@ -36,8 +36,8 @@ const char* error_domain_name(ErrorDomain domain) noexcept {
     return "unknown";
 }
 
-Error::Error(ErrorDomain domain, ErrorCode code, const std::string& message)
-    : std::runtime_error(message), m_domain(domain), m_code(code) {}
+Error::Error(ErrorDomain domain, ErrorCode code, const std::string& message, int native_code)
+    : std::runtime_error(message), m_domain(domain), m_code(code), m_native_code(native_code) {}
 
 bool Error::is_transient() const noexcept {
     return m_code == ErrorCode::busy || m_code == ErrorCode::connection || m_code == ErrorCode::timeout;

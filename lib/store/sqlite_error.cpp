@@ -43,7 +43,7 @@ Error sqlite_error(int code, const std::string& message, const std::string& cont
     }
     if (message.find("no leased ids left") != std::string::npos)
         return Error(ErrorDomain::ferry, ErrorCode::lease_exhausted, message + " (" + clip(context) + ")");
-    return Error(ErrorDomain::sqlite, ferry_code, text + " (" + clip(context) + ")");
+    return Error(ErrorDomain::sqlite, ferry_code, text + " (" + clip(context) + ")", code);
 }
 
 Error sqlite_error(const SQLite::Exception& e, const std::string& context) {

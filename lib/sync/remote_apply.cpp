@@ -71,7 +71,8 @@ void set_counter_base(Store::Impl& impl, const CapturedTable& t, const std::stri
 
 namespace {
 bool is_unique_violation(const Error& e) {
-    return e.code() == ErrorCode::constraint && std::string(e.what()).find("UNIQUE constraint failed") != std::string::npos;
+    return e.domain() == ErrorDomain::sqlite &&
+           (e.native_code() == SQLITE_CONSTRAINT_UNIQUE || e.native_code() == SQLITE_CONSTRAINT_PRIMARYKEY);
 }
 
 /// Brings one local row to the server's state, leaving columns with pending local writes alone;
