@@ -376,16 +376,18 @@ void SyncServer::attach_current_rows(pqxx::transaction_base& tx, const json& cha
     }
 }
 
-std::int64_t SyncServer::max_clock(pqxx::transaction_base& tx, const json& keys) {
-    if (keys.empty()) return 0;
-    // HLC's receive rule (DESIGN.md decision 1): the device ratchets past every clock it receives,
-    // so an edit it makes after seeing these rows is ordered after each of their values.
+void SyncServer::add_clocks(pqxx::transaction_base& tx, const json& keys, json& answer, std::int64_t at_least) {
+    // HLC's receive rule (DESIGN.md decision 1): the device ratchets past every clock it receives
+    // (max_hlc, the greatest recorded for any of the answer's rows), so an edit it makes after
+    // seeing them is ordered after each of their values. One statement with the server's clock.
     auto r = tx.exec_params(
-        "SELECT coalesce(max(greatest(r.created_hlc, coalesce(r.deleted_hlc, 0), "
+        "SELECT ferry.now_hlc(), coalesce(max(greatest(r.created_hlc, coalesce(r.deleted_hlc, 0), "
         "coalesce((SELECT max((c.value ->> 0)::bigint) FROM jsonb_each(r.clocks) c), 0))), 0) "
         "FROM jsonb_array_elements($1::jsonb) k JOIN ferry.rows r ON r.tbl = k ->> 0 AND r.pk = k -> 1",
         keys.dump());
-    return r[0][0].as<std::int64_t>();
+    answer["server_hlc"] = r[0][0].as<std::int64_t>();
+    answer["max_hlc"] = std::max(r[0][1].as<std::int64_t>(), at_least);
+    answer["max_skew_ms"] = m_options.max_clock_skew_ms;
 }
 
 const PgTable* SyncServer::find_table(pqxx::transaction_base& tx, const std::string& name) {
@@ -446,7 +448,7 @@ json SyncServer::push(pqxx::connection& c, const json& req) {
     }
 }
 
-std::optional<json> SyncServer::replay(pqxx::work& tx, const Batch& batch) {
+std::optional<json> SyncServer::replay(pqxx::work& tx, Batch& batch) {
     tx.exec_params("INSERT INTO ferry.sites(site) VALUES ($1) ON CONFLICT (site) DO NOTHING", batch.site);
     auto ledger = tx.exec_params(
         "SELECT last_seq, last_results::text, last_digest, encode(sha256(convert_to($2, 'UTF8')), 'hex') "
@@ -454,6 +456,7 @@ std::optional<json> SyncServer::replay(pqxx::work& tx, const Batch& batch) {
         batch.site, batch.text);
     const auto last_seq = ledger[0][0].as<std::int64_t>();
     const std::string digest = ledger[0][3].c_str();
+    batch.digest = digest;
     if (batch.seq > last_seq) return std::nullopt;
     // The same batch again (its answer was lost): answer as before, apply nothing. A batch recorded
     // before digests were kept is taken at its word.
@@ -471,9 +474,8 @@ std::optional<json> SyncServer::replay(pqxx::work& tx, const Batch& batch) {
                         " do not match it");
     json keys = json::array();
     attach_current_rows(tx, *batch.changes, stored, keys);
-    json out = {{"seq", batch.seq},           {"duplicate", true},
-                {"results", stored},          {"server_hlc", tx.exec("SELECT ferry.now_hlc()")[0][0].as<std::int64_t>()},
-                {"max_hlc", max_clock(tx, keys)}, {"max_skew_ms", m_options.max_clock_skew_ms}};
+    json out = {{"seq", batch.seq}, {"duplicate", true}, {"results", stored}};
+    add_clocks(tx, keys, out);
     tx.commit();
     return out;
 }
@@ -603,23 +605,17 @@ SyncServer::Staging SyncServer::validate(pqxx::work& tx, const json& changes) {
     return out;
 }
 
-json SyncServer::merge_batch(pqxx::connection& c, const Batch& batch) {
+json SyncServer::merge_batch(pqxx::connection& c, Batch& batch) {
     pqxx::work tx(c);
     if (auto answer = replay(tx, batch)) return *answer;
     const std::string& site = batch.site;
     const json& changes = *batch.changes;
-
     Staging st = validate(tx, changes);
     auto& results = st.results;
-    const auto& rules = sync_rules(m_app);
-    auto& staged = st.staged;
-    auto& upserts = st.upserts;
-    auto& deletes = st.deletes;
-    const auto max_hlc = st.max_hlc;
-    if (!staged.empty()) {
+    if (!st.staged.empty()) {
         // The merge's mark (ferry.log_change): side effects of this batch on other rows get clocks
         // newer than the batch's greatest.
-        tx.exec_params("INSERT INTO ferry.merges(site, hlc) VALUES ($1, $2)", site, max_hlc);
+        tx.exec_params("INSERT INTO ferry.merges(site, hlc) VALUES ($1, $2)", site, st.max_hlc);
         tx.exec(
             "CREATE TEMP TABLE IF NOT EXISTS ferry_stage (ord int PRIMARY KEY, tbl text, pk jsonb, op smallint, "
             "hlc bigint, vals jsonb, clocks jsonb, deltas jsonb, ex boolean, dead boolean, win jsonb, status text, "
@@ -629,12 +625,12 @@ json SyncServer::merge_batch(pqxx::connection& c, const Batch& batch) {
             "INSERT INTO ferry_stage(ord, tbl, pk, op, hlc, vals, clocks, deltas) SELECT * FROM "
             "jsonb_to_recordset($1::jsonb) AS x(ord int, tbl text, pk jsonb, op smallint, hlc bigint, vals jsonb, "
             "clocks jsonb, deltas jsonb)",
-            staged.dump());
+            st.staged.dump());
         lock_staged_rows(tx, st.tables);
 
         std::map<std::string, MergeSql> sql;
         for (const auto& t : tables(tx)) {
-            const auto* rule = rules.find(t.name);
+            const auto* rule = sync_rules(m_app).find(t.name);
             sql.emplace(t.name, merge_sql(t, rule ? rule->counters : std::vector<std::string>{}));
         }
         // Parents before children for inserts and updates; children before parents for deletes.
@@ -643,9 +639,10 @@ json SyncServer::merge_batch(pqxx::connection& c, const Batch& batch) {
         // local transaction), parents first.
         std::map<std::string, std::vector<int>> retry;
         for (const auto& t : tables(tx))
-            if (upserts.count(t.name)) retry[t.name] = run_with_fallback(tx, t, sql[t.name].upsert, upserts[t.name], site, true);
+            if (st.upserts.count(t.name))
+                retry[t.name] = run_with_fallback(tx, t, sql[t.name].upsert, st.upserts[t.name], site, true);
         for (auto it = tables(tx).rbegin(); it != tables(tx).rend(); ++it)
-            if (deletes.count(it->name)) run_with_fallback(tx, *it, sql[it->name].remove, deletes[it->name], site, false);
+            if (st.deletes.count(it->name)) run_with_fallback(tx, *it, sql[it->name].remove, st.deletes[it->name], site, false);
         for (const auto& t : tables(tx))
             if (!retry[t.name].empty()) run_with_fallback(tx, t, sql[t.name].upsert, retry[t.name], site, false);
 
@@ -669,13 +666,12 @@ json SyncServer::merge_batch(pqxx::connection& c, const Batch& batch) {
     json keys = json::array();
     attach_current_rows(tx, changes, results_json, keys);
     tx.exec_params("UPDATE ferry.sites SET last_seq = $2, last_results = $3::jsonb, last_seen = now(), "
-                   "last_digest = encode(sha256(convert_to($4, 'UTF8')), 'hex') WHERE site = $1",
-                   site, batch.seq, statuses.dump(), batch.text);
-    const auto server_hlc = tx.exec("SELECT ferry.now_hlc()")[0][0].as<std::int64_t>();
-    const auto seen_hlc = std::max(max_clock(tx, keys), max_hlc);
+                   "last_digest = $4 WHERE site = $1",
+                   batch.site, batch.seq, statuses.dump(), batch.digest);
+    json out = {{"seq", batch.seq}, {"duplicate", false}, {"results", results_json}};
+    add_clocks(tx, keys, out, st.max_hlc);
     tx.commit();
-    return {{"seq", batch.seq},       {"duplicate", false},   {"results", results_json},
-            {"server_hlc", server_hlc}, {"max_hlc", seen_hlc}, {"max_skew_ms", m_options.max_clock_skew_ms}};
+    return out;
 }
 
 json SyncServer::pull(pqxx::connection& c, const json& req) {
@@ -752,13 +748,11 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
         out["rows"].push_back({{"t", name}, {"pk", pk_json}, {"row", it == current.end() ? json() : it->second}});
         keys.push_back({name, pk_json});
     }
-    out["max_hlc"] = max_clock(tx, keys);
-    out["max_skew_ms"] = m_options.max_clock_skew_ms;
+    add_clocks(tx, keys, out);
     tx.exec_params(
         "INSERT INTO ferry.sites(site, pull_cursor) VALUES ($1, $2) "
         "ON CONFLICT (site) DO UPDATE SET pull_cursor = $2, last_seen = now()",
         site, out["cursor"].get<std::string>());
-    out["server_hlc"] = tx.exec("SELECT ferry.now_hlc()")[0][0].as<std::int64_t>();
     tx.commit();
     return out;
 }
@@ -824,9 +818,7 @@ json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int
                    site, cursor);
     json keys = json::array();
     for (const auto& r : out["rows"]) keys.push_back({r["t"], r["pk"]});
-    out["max_hlc"] = max_clock(tx, keys);
-    out["max_skew_ms"] = m_options.max_clock_skew_ms;
-    out["server_hlc"] = tx.exec("SELECT ferry.now_hlc()")[0][0].as<std::int64_t>();
+    add_clocks(tx, keys, out);
     tx.commit();
     return out;
 }

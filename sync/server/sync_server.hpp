@@ -41,20 +41,23 @@ private:
     /// appends each change's [table, key] to `keys`.
     void attach_current_rows(pqxx::transaction_base& tx, const nlohmann::json& changes, nlohmann::json& results,
                              nlohmann::json& keys);
-    /// The greatest clock recorded for any of `keys` ([table, key] pairs): what a device that
-    /// receives these rows must ratchet its clock past.
-    std::int64_t max_clock(pqxx::transaction_base& tx, const nlohmann::json& keys);
+    /// Sets the answer's clocks: server_hlc, max_hlc (the greatest clock recorded for any of
+    /// `keys`, [table, key] pairs, and at least `at_least`: what a device receiving these rows
+    /// must ratchet past) and max_skew_ms.
+    void add_clocks(pqxx::transaction_base& tx, const nlohmann::json& keys, nlohmann::json& answer,
+                    std::int64_t at_least = 0);
 
     /// One push batch as received.
     struct Batch {
         std::string site;
         std::int64_t seq = 0;
         const nlohmann::json* changes = nullptr;
-        std::string text;  ///< the changes as JSON text: the batch's digest is taken from it
+        std::string text;    ///< the changes as JSON text: the batch's digest is taken from it
+        std::string digest;  ///< set by replay: SHA-256 of `text`, recorded with the batch
     };
     /// The answer to a batch already applied, if this is it again; throws Error(site_reused) for
     /// another batch under a recorded sequence number. Nothing when the batch is new.
-    std::optional<nlohmann::json> replay(pqxx::work& tx, const Batch& batch);
+    std::optional<nlohmann::json> replay(pqxx::work& tx, Batch& batch);
     /// A batch checked change by change: Ferry's own refusals as results, the rest to stage.
     struct Staging {
         std::vector<nlohmann::json> results;  ///< one per change; set for the refused ones
@@ -65,7 +68,7 @@ private:
     };
     Staging validate(pqxx::work& tx, const nlohmann::json& changes);
     /// Applies a new batch in one transaction (or answers its replay).
-    nlohmann::json merge_batch(pqxx::connection& c, const Batch& batch);
+    nlohmann::json merge_batch(pqxx::connection& c, Batch& batch);
     /// Locks the staged rows against other merges and plain-SQL writers, in a fixed order.
     void lock_staged_rows(pqxx::work& tx, const std::set<std::string>& tables_in_batch);
     /// Checks once per connection that the database holds this server's app.
