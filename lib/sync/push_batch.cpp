@@ -175,14 +175,20 @@ json queued_parent_keys(Store::Impl& impl, const TableIndex& index, const json& 
     return json::parse(queued.rows[0][0].as_text());
 }
 
-/// The batch of the first `count` log entries, the cut moved past the entries of their queued
-/// parents (and theirs): the batch keeps the log's order, so a delete that frees a unique value
-/// before a parent takes it travels with it.
-BatchCut cut_moving(Store::Impl& impl, const TableIndex& index, std::int64_t count, std::int64_t top) {
+/// The batch of the first `count` log entries (all of them when fewer), folded.
+BatchCut first_entries(Store::Impl& impl, const TableIndex& index, std::int64_t count, std::int64_t top) {
     BatchCut cut;
     auto last = impl.query("SELECT seq FROM ferry_changes ORDER BY seq LIMIT 1 OFFSET ?", {count - 1});
     cut.upto = last.rows.empty() ? top : last.rows[0][0].as_int();
     cut.changes = fold_changes(impl, index, cut.upto);
+    return cut;
+}
+
+/// The batch of the first `count` log entries, the cut moved past the entries of their queued
+/// parents (and theirs): the batch keeps the log's order, so a delete that frees a unique value
+/// before a parent takes it travels with it.
+BatchCut cut_moving(Store::Impl& impl, const TableIndex& index, std::int64_t count, std::int64_t top) {
+    BatchCut cut = first_entries(impl, index, count, top);
     for (int round = 0; round < 32; ++round) {
         const json parents = queued_parent_keys(impl, index, cut.changes, cut.upto, {});
         if (parents.empty()) break;
@@ -199,11 +205,8 @@ BatchCut cut_moving(Store::Impl& impl, const TableIndex& index, std::int64_t cou
 /// The batch of the first `count` log entries, with their queued parents (and theirs) as extras:
 /// for when moving the cut would make the batch too large.
 BatchCut cut_with_parents(Store::Impl& impl, const TableIndex& index, std::int64_t count, std::int64_t top) {
-    BatchCut cut;
-    auto last = impl.query("SELECT seq FROM ferry_changes ORDER BY seq LIMIT 1 OFFSET ?", {count - 1});
-    cut.upto = last.rows.empty() ? top : last.rows[0][0].as_int();
+    BatchCut cut = first_entries(impl, index, count, top);
     cut.extra_upto = top;
-    cut.changes = fold_changes(impl, index, cut.upto);
     std::set<std::pair<std::int64_t, std::string>> known;
     for (int round = 0; round < 32; ++round) {  // each round adds a generation of parents
         const json more = queued_parent_keys(impl, index, cut.changes, cut.upto, known);
