@@ -248,15 +248,22 @@ TEST_CASE("one sync runs at a time per store file; a second waits or fails clear
             w.execute("INSERT INTO users(email) VALUES (?)", {"w" + std::to_string(i) + "@x.com"});
         stop = true;
     });
+    // Each syncer runs at least a few rounds while the writer writes, the second waiting on the
+    // first's lock; both count their rounds so the test knows they overlapped the writes.
+    std::atomic<int> rounds1{0}, rounds2{0};
     std::thread s1([&] {
-        while (!stop) ferry::SyncClient(a.store(), a.transport()).sync();
+        do ferry::SyncClient(a.store(), a.transport()).sync();
+        while (++rounds1 < 3 || !stop);
     });
     std::thread s2([&] {
-        while (!stop) ferry::SyncClient(other, *transport).sync();
+        do ferry::SyncClient(other, *transport).sync();
+        while (++rounds2 < 3 || !stop);
     });
     writer.join();
     s1.join();
     s2.join();
+    REQUIRE(rounds1 >= 3);
+    REQUIRE(rounds2 >= 3);
     a.sync();
     REQUIRE(pending(a.store()) == 0);
     REQUIRE(db.scalar("SELECT count(*) FROM users") == "300");
