@@ -15,7 +15,7 @@
 #include "lib/store/capture.hpp"
 #include "lib/store/sqlite_error.hpp"
 #include "lib/store/store_impl.hpp"
-#include "lib/sync/id_leases.hpp"
+#include "sync/client/id_leases.hpp"
 
 namespace ferry {
 namespace detail {

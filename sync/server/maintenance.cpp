@@ -4,7 +4,7 @@
 
 #include "ferry/error.hpp"
 #include "ferry/server.hpp"
-#include "sync/pg_error.hpp"
+#include "sync/server/pg_error.hpp"
 
 namespace ferry::server {
 

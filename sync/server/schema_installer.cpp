@@ -5,7 +5,7 @@
 #include "ferry/error.hpp"
 #include "ferry/server.hpp"
 #include "lib/schema/embedded_sql.hpp"
-#include "sync/pg_error.hpp"
+#include "sync/server/pg_error.hpp"
 #include "sync/server/server_capture.hpp"
 
 namespace ferry::server {

@@ -15,7 +15,7 @@
 #include "ferry/clock.hpp"
 #include "ferry/error.hpp"
 #include "lib/schema/sync_rules.hpp"
-#include "sync/pg_error.hpp"
+#include "sync/server/pg_error.hpp"
 
 namespace ferry::detail {
 namespace {

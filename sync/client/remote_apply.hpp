@@ -1,4 +1,4 @@
-// lib/sync/remote_apply.hpp: bringing local rows to the server's state: pulled pages, the rows
+// sync/client/remote_apply.hpp: bringing local rows to the server's state: pulled pages, the rows
 // a push answer carries, the end of a snapshot. Local writes not yet pushed are respected.
 #pragma once
 
@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "lib/sync/rows.hpp"
+#include "sync/client/rows.hpp"
 
 namespace ferry::detail {
 

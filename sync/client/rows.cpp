@@ -1,5 +1,5 @@
-// lib/sync/rows.cpp: row encoding and addressing for the sync client.
-#include "lib/sync/rows.hpp"
+// sync/client/rows.cpp: row encoding and addressing for the sync client.
+#include "sync/client/rows.hpp"
 
 #include "ferry/error.hpp"
 #include "lib/store/store_impl.hpp"

@@ -1,4 +1,4 @@
-// lib/sync/sync_lock.hpp: one sync at a time per store file, across threads and processes.
+// sync/client/sync_lock.hpp: one sync at a time per store file, across threads and processes.
 #pragma once
 
 #include <string>

@@ -5,7 +5,7 @@
 
 #include "ferry/error.hpp"
 #include "ferry/postgres_transport.hpp"
-#include "sync/pg_error.hpp"
+#include "sync/server/pg_error.hpp"
 #include "sync/server/sync_server.hpp"
 
 namespace ferry {

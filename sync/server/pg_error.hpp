@@ -1,4 +1,4 @@
-// sync/pg_error.hpp: the one place where libpqxx exceptions become ferry::Error.
+// sync/server/pg_error.hpp: the one place where libpqxx exceptions become ferry::Error.
 #pragma once
 
 #include <functional>

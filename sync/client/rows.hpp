@@ -1,4 +1,4 @@
-// lib/sync/rows.hpp: how the device names and encodes rows on the wire (docs/protocol.md):
+// sync/client/rows.hpp: how the device names and encodes rows on the wire (docs/protocol.md):
 // values in device form as JSON, keys as JSON arrays, synced tables by id and name.
 #pragma once
 

@@ -1,5 +1,5 @@
-// lib/sync/id_leases.cpp: leased id blocks on the device.
-#include "lib/sync/id_leases.hpp"
+// sync/client/id_leases.cpp: leased id blocks on the device.
+#include "sync/client/id_leases.hpp"
 
 #include <algorithm>
 #include <sqlite3.h>

@@ -1,8 +1,8 @@
-// lib/sync/push_batch.hpp: what a push sends: the change log folded into one change per row,
+// sync/client/push_batch.hpp: what a push sends: the change log folded into one change per row,
 // with current values, and a cut that keeps queued parents with the rows that name them.
 #pragma once
 
-#include "lib/sync/rows.hpp"
+#include "sync/client/rows.hpp"
 
 namespace ferry::detail {
 

@@ -1,12 +1,12 @@
-// lib/sync/push_batch.cpp: folding the change log into push batches.
-#include "lib/sync/push_batch.hpp"
+// sync/client/push_batch.cpp: folding the change log into push batches.
+#include "sync/client/push_batch.hpp"
 
 #include <algorithm>
 #include <map>
 #include <set>
 
 #include "lib/store/store_impl.hpp"
-#include "lib/sync/remote_apply.hpp"
+#include "sync/client/remote_apply.hpp"
 
 namespace ferry::detail {
 

@@ -1,5 +1,5 @@
-// lib/sync/remote_apply.cpp: applying the server's rows on the device.
-#include "lib/sync/remote_apply.hpp"
+// sync/client/remote_apply.cpp: applying the server's rows on the device.
+#include "sync/client/remote_apply.hpp"
 
 #include <algorithm>
 #include <sqlite3.h>

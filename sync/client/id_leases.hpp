@@ -1,4 +1,4 @@
-// lib/sync/id_leases.hpp: integer keys for rows created offline (seed 004's autoincrement ids).
+// sync/client/id_leases.hpp: integer keys for rows created offline (seed 004's autoincrement ids).
 // Blocks of ids are leased from the server's sequences while online; the SQL function
 // ferry_next_id('<table>'), the DEFAULT of such a key on the device, hands them out.
 #pragma once

@@ -1,4 +1,4 @@
-// lib/sync/sync_client.cpp: the device side of the protocol (docs/protocol.md).
+// sync/client/sync_client.cpp: the device side of the protocol (docs/protocol.md).
 //
 // Push: the lean change log is folded per row into one change (insert, update of some columns,
 // or delete), each column carrying the clock of its latest local write; values are read from the
@@ -14,10 +14,10 @@
 #include "ferry/error.hpp"
 #include "lib/core/crash_point.hpp"
 #include "lib/store/store_impl.hpp"
-#include "lib/sync/id_leases.hpp"
-#include "lib/sync/push_batch.hpp"
-#include "lib/sync/remote_apply.hpp"
-#include "lib/sync/sync_lock.hpp"
+#include "sync/client/id_leases.hpp"
+#include "sync/client/push_batch.hpp"
+#include "sync/client/remote_apply.hpp"
+#include "sync/client/sync_lock.hpp"
 #include "lib/core/ids.hpp"
 
 namespace ferry {

@@ -1,5 +1,5 @@
-// sync/pg_error.cpp: translation of libpqxx 6.4 exceptions.
-#include "sync/pg_error.hpp"
+// sync/server/pg_error.cpp: translation of libpqxx 6.4 exceptions.
+#include "sync/server/pg_error.hpp"
 
 #include <pqxx/pqxx>
 #include <regex>

@@ -1,5 +1,5 @@
-// lib/sync/sync_lock.cpp: see sync_lock.hpp.
-#include "lib/sync/sync_lock.hpp"
+// sync/client/sync_lock.cpp: see sync_lock.hpp.
+#include "sync/client/sync_lock.hpp"
 
 #include <cerrno>
 #include <chrono>
