@@ -414,7 +414,8 @@ void SyncServer::check_database(pqxx::connection& c) {
     m_checked_backend = c.backendpid();
 }
 
-json SyncServer::handle(pqxx::connection& c, const std::string& endpoint, const json& request) {
+json SyncServer::handle(pqxx::connection& c, const Principal& who, const std::string& endpoint, const json& request) {
+    (void)who;
     if (!request.is_object()) bad_request("the body must be a JSON object");
     if (request.contains("app") && request["app"] != m_app)
         throw Error(ErrorDomain::ferry, ErrorCode::wrong_app,

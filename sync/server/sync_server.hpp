@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ferry/postgres_transport.hpp"
+#include "sync/server/principal.hpp"
 #include "sync/server/table_meta.hpp"
 
 namespace ferry::detail {
@@ -21,9 +22,12 @@ class SyncServer {
 public:
     SyncServer(std::string app, ServerOptions options);
 
-    /// Handles one request. Throws ferry::Error(protocol) for a malformed request; per-change
-    /// problems in a push are results, not errors.
-    nlohmann::json handle(pqxx::connection& c, const std::string& endpoint, const nlohmann::json& request);
+    /// Handles one request for `who`. Throws ferry::Error(protocol) for a malformed request,
+    /// Error(not_permitted) for a site id of another user; per-change problems in a push
+    /// (including writes outside the user's rows) are results, not errors. For a user, every
+    /// statement runs as the app's device role with the user's claims (row-level security).
+    nlohmann::json handle(pqxx::connection& c, const Principal& who, const std::string& endpoint,
+                          const nlohmann::json& request);
 
     nlohmann::json push(pqxx::connection& c, const nlohmann::json& request);
     nlohmann::json pull(pqxx::connection& c, const nlohmann::json& request);

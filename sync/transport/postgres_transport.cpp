@@ -1,4 +1,4 @@
-// sync/postgres_transport.cpp: Transport over a direct PostgreSQL connection, running the server
+// sync/transport/postgres_transport.cpp: Transport over a direct PostgreSQL connection, running the server
 // side of the protocol in this process. Reconnects once when the connection was lost.
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -27,7 +27,7 @@ public:
         std::string response;
         detail::translate_pg("sync " + endpoint, [&] {
             if (!m_connection || !m_connection->is_open()) connect();
-            response = m_server.handle(*m_connection, endpoint, request).dump();
+            response = m_server.handle(*m_connection, detail::Principal::trusted_process(), endpoint, request).dump();
         });
         return response;
     }
