@@ -100,6 +100,13 @@ std::string truncate_capture_sql(const PgTable& t, const std::string& qualified)
            " FOR EACH STATEMENT EXECUTE FUNCTION " + fn + "();\n";
 }
 
+/// Wakes live-sync listeners (0008): one notification per writing transaction, at its commit.
+std::string notify_sql(const PgTable& t) {
+    return "DROP TRIGGER IF EXISTS ferry_notify ON " + pg_ident(t.name) + ";\n"
+           "CREATE TRIGGER ferry_notify AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON " + pg_ident(t.name) +
+           " FOR EACH STATEMENT EXECUTE FUNCTION ferry.notify_change();\n";
+}
+
 /// The table's name with its schema: the capture functions' search_path holds only pg_catalog.
 std::string qualified_name(pqxx::work& tx, const PgTable& t) {
     return tx.exec_params("SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
@@ -127,6 +134,7 @@ std::int64_t install_server_capture(pqxx::connection& c, const std::string& app,
     for (const auto& t : read_tables(tx, app)) {
         tx.exec(row_capture_sql(t));
         tx.exec(truncate_capture_sql(t, qualified_name(tx, t)));
+        tx.exec(notify_sql(t));
         const auto logged = static_cast<std::int64_t>(tx.exec(backfill_sql(t)).affected_rows());
         total += logged;
         if (on_table) on_table(t.name, logged);
