@@ -38,6 +38,9 @@ SyncRules parse(const std::string& app, const std::string& text) {
                 j.at("server_only_columns").get<std::map<std::string, std::vector<std::string>>>();
         if (j.contains("device_only_tables"))
             rules.device_only_tables = j.at("device_only_tables").get<std::vector<std::string>>();
+        if (j.contains("device_role_member_of"))
+            rules.device_role_member_of = j.at("device_role_member_of").get<std::vector<std::string>>();
+        rules.own_policies = j.value("own_policies", false);
         return rules;
     } catch (const nlohmann::json::exception& e) {
         throw Error(ErrorDomain::ferry, ErrorCode::internal, where + " is malformed: " + e.what());

@@ -26,6 +26,13 @@ struct SyncRules {
     std::vector<std::string> server_only_tables;
     std::map<std::string, std::vector<std::string>> server_only_columns;
     std::vector<std::string> device_only_tables;
+    /// Roles of the app's own schema that Ferry's device role (`ferry_device`, which a user's
+    /// requests run as) is made a member of, so the app's policies for them apply to it
+    /// (agentchat: Supabase's `authenticated`).
+    std::vector<std::string> device_role_member_of;
+    /// True when the app's schema brings its own row-level security policies (agentchat);
+    /// otherwise Ferry installs ownership policies generated from these rules.
+    bool own_policies = false;
 
     const TableRule* find(const std::string& table) const;
     bool is_server_only_column(const std::string& table, const std::string& column) const;

@@ -4,6 +4,9 @@
 // logs a TRUNCATE as a delete of every row. Clocks are recorded by ferry.log_change (0006).
 #include "sync/server/server_capture.hpp"
 
+#include "lib/schema/sync_rules.hpp"
+#include "sync/server/device_role.hpp"
+#include "sync/server/scope.hpp"
 #include "sync/server/table_meta.hpp"
 
 namespace ferry::detail {
@@ -52,25 +55,57 @@ std::string changed_columns_expr(const PgTable& t) {
     return "array_remove(ARRAY[" + s + "]::text[], NULL)";
 }
 
-std::string row_capture_sql(const PgTable& t) {
+std::string qualified_name(pqxx::work& tx, const PgTable& t);
+
+/// When a parent's scope changes (a chat given to another user, a task made private), the rows
+/// owned through it change scope too: each gets an entry naming its readers before and after,
+/// so the devices that lose it remove it and those that gain it receive it.
+std::string rescope_children_sql(pqxx::work& tx, const PgTable& parent, const SyncRules& rules,
+                                 const std::vector<PgTable>& tables) {
+    std::string sql;
+    if (parent.pk.size() != 1) return sql;
+    for (const auto& [child, via] : via_children(parent, rules, tables)) {
+        const std::string ct = pg_literal(child->name);
+        sql += "    WITH kids AS (SELECT " + device_key_expr(*child, "c") + " AS pk FROM " + qualified_name(tx, *child) +
+               " c WHERE c." + pg_ident(via) + " = NEW." + pg_ident(parent.pk[0]) + "),\n"
+               "    moved AS (UPDATE ferry.rows r SET readers = nr, owner = nw FROM kids "
+               "WHERE r.tbl = " + ct + " AND r.pk = kids.pk RETURNING r.pk)\n"
+               "    INSERT INTO ferry.changes(tbl, pk, op, readers) SELECT " + ct +
+               ", pk, 2, ferry.union_readers(orr, nr) FROM moved;\n";
+    }
+    return sql;
+}
+
+std::string row_capture_sql(pqxx::work& tx, const PgTable& t, const SyncRules& rules,
+                            const std::vector<PgTable>& tables) {
     const std::string fn = "ferry." + pg_ident("capture_" + t.name);
     const std::string tbl = pg_literal(t.name);
     const std::string all = text_array(synced_names(t));
+    const ScopeSql now = scope_sql(t, rules, tables, "NEW");
+    const ScopeSql was = scope_sql(t, rules, tables, "OLD");
+    const std::string rescope = rescope_children_sql(tx, t, rules, tables);
+    const std::string log_new = ", nr, nw);\n";
     return "CREATE OR REPLACE FUNCTION " + fn + "()" + k_definer + " AS $ferry$\n"
-           "DECLARE k jsonb; ok jsonb; cols text[];\n"
+           "DECLARE k jsonb; ok jsonb; cols text[]; nr text[]; nw text; orr text[]; ow text;\n"
            "BEGIN\n"
-           "  IF TG_OP <> 'DELETE' THEN k := " + device_key_expr(t, "NEW") + "; END IF;\n"
+           "  IF TG_OP <> 'DELETE' THEN k := " + device_key_expr(t, "NEW") + "; nr := " + now.readers + "; nw := " +
+           now.owner + "; END IF;\n"
            "  IF TG_OP <> 'INSERT' THEN ok := " + device_key_expr(t, "OLD") + "; END IF;\n"
            "  IF TG_OP = 'INSERT' THEN\n"
-           "    PERFORM ferry.log_change(" + tbl + ", k, 1::smallint, " + all + ");\n"
+           "    PERFORM ferry.log_change(" + tbl + ", k, 1::smallint, " + all + log_new +
            "  ELSIF TG_OP = 'DELETE' THEN\n"
-           "    PERFORM ferry.log_change(" + tbl + ", ok, 3::smallint, NULL);\n"
+           "    PERFORM ferry.log_change(" + tbl + ", ok, 3::smallint, NULL, NULL, NULL);\n"
            "  ELSIF k IS DISTINCT FROM ok THEN\n"
-           "    PERFORM ferry.log_change(" + tbl + ", ok, 3::smallint, NULL);\n"
-           "    PERFORM ferry.log_change(" + tbl + ", k, 1::smallint, " + all + ");\n"
+           "    PERFORM ferry.log_change(" + tbl + ", ok, 3::smallint, NULL, NULL, NULL);\n"
+           "    PERFORM ferry.log_change(" + tbl + ", k, 1::smallint, " + all + log_new +
            "  ELSE\n"
            "    cols := " + changed_columns_expr(t) + ";\n"
-           "    IF cols <> '{}' THEN PERFORM ferry.log_change(" + tbl + ", k, 2::smallint, cols); END IF;\n"
+           "    orr := " + was.readers + "; ow := " + was.owner + ";\n"
+           "    IF cols <> '{}' OR nr IS DISTINCT FROM orr OR nw IS DISTINCT FROM ow THEN\n"
+           "      PERFORM ferry.log_change(" + tbl + ", k, 2::smallint, cols" + log_new +
+           "    END IF;\n" +
+           (rescope.empty() ? std::string() : "    IF nr IS DISTINCT FROM orr OR nw IS DISTINCT FROM ow THEN\n" + rescope +
+                                                  "    END IF;\n") +
            "  END IF;\n"
            "  RETURN NULL;\n"
            "END\n$ferry$;\n"
@@ -88,7 +123,8 @@ std::string truncate_capture_sql(const PgTable& t, const std::string& qualified)
     return "CREATE OR REPLACE FUNCTION " + fn + "()" + k_definer + " AS $ferry$\n"
            "BEGIN\n"
            "  WITH gone AS MATERIALIZED (SELECT " + device_key_expr(t, "t") + " AS pk FROM " + qualified + " t),\n"
-           "  logged AS (INSERT INTO ferry.changes(tbl, pk, op) SELECT " + tbl + ", pk, 3 FROM gone)\n"
+           "  logged AS (INSERT INTO ferry.changes(tbl, pk, op, readers) SELECT " + tbl + ", g.pk, 3, "
+           "coalesce((SELECT r.readers FROM ferry.rows r WHERE r.tbl = " + tbl + " AND r.pk = g.pk), '{}') FROM gone g)\n"
            "  INSERT INTO ferry.rows AS r (tbl, pk, deleted_hlc, deleted_site)\n"
            "  SELECT " + tbl + ", pk, ferry.now_hlc(), 'server' FROM gone\n"
            "  ON CONFLICT (tbl, pk) DO UPDATE\n"
@@ -116,14 +152,33 @@ std::string qualified_name(pqxx::work& tx, const PgTable& t) {
 
 /// Rows that exist without Ferry knowing them (an adopted database, seed rows written before
 /// capture was installed) are logged once as inserts, so a device's first pull receives them.
-std::string backfill_sql(const PgTable& t) {
+std::string backfill_sql(const PgTable& t, const ScopeSql& scope) {
     const std::string tbl = pg_literal(t.name);
-    return "WITH missing AS (SELECT " + device_key_expr(t, "t") + " AS pk FROM " + pg_ident(t.name) +
+    return "WITH missing AS (SELECT " + device_key_expr(t, "t") + " AS pk, " + scope.readers + " AS readers, " +
+           scope.owner + " AS owner FROM " + pg_ident(t.name) +
            " t WHERE NOT EXISTS (SELECT 1 FROM ferry.rows r WHERE r.tbl = " + tbl + " AND r.pk = " +
            device_key_expr(t, "t") + ")), "
-           "known AS (INSERT INTO ferry.rows(tbl, pk, created_hlc, created_site) "
-           "SELECT " + tbl + ", pk, ferry.now_hlc(), 'server' FROM missing) "
-           "INSERT INTO ferry.changes(tbl, pk, op) SELECT " + tbl + ", pk, 1 FROM missing";
+           "known AS (INSERT INTO ferry.rows(tbl, pk, created_hlc, created_site, readers, owner) "
+           "SELECT " + tbl + ", pk, ferry.now_hlc(), 'server', readers, owner FROM missing) "
+           "INSERT INTO ferry.changes(tbl, pk, op, readers) SELECT " + tbl + ", pk, 1, readers FROM missing";
+}
+
+/// The scope of every row as the current rules say (rules change with an upgrade; rows known
+/// before 0009 have none yet). Parents come first in the rules, so a via-owned row finds its
+/// parent's scope already recorded.
+std::string rescope_sql(const PgTable& t, const ScopeSql& scope) {
+    const std::string tbl = pg_literal(t.name);
+    return "UPDATE ferry.rows r SET readers = x.readers, owner = x.owner FROM (SELECT " + device_key_expr(t, "t") +
+           " AS pk, " + scope.readers + " AS readers, " + scope.owner + " AS owner FROM " + pg_ident(t.name) +
+           " t) x WHERE r.tbl = " + tbl + " AND r.pk = x.pk AND (r.readers, r.owner) IS DISTINCT FROM (x.readers, x.owner)";
+}
+
+/// Entries logged before 0009 get their row's recorded scope (or nobody's, for a row that is
+/// gone: only trusted processes pull them).
+std::string old_entries_sql(const PgTable& t) {
+    const std::string tbl = pg_literal(t.name);
+    return "UPDATE ferry.changes c SET readers = coalesce((SELECT r.readers FROM ferry.rows r WHERE r.tbl = c.tbl AND "
+           "r.pk = c.pk AND r.deleted_hlc IS NULL), '{}') WHERE c.tbl = " + tbl + " AND c.readers IS NULL";
 }
 }  // namespace
 
@@ -131,14 +186,20 @@ std::int64_t install_server_capture(pqxx::connection& c, const std::string& app,
                                     const std::function<void(const std::string&, std::int64_t)>& on_table) {
     pqxx::work tx(c);
     std::int64_t total = 0;
-    for (const auto& t : read_tables(tx, app)) {
-        tx.exec(row_capture_sql(t));
+    const auto& rules = sync_rules(app);
+    const auto tables = read_tables(tx, app);
+    for (const auto& t : tables) {
+        const ScopeSql scope = scope_sql(t, rules, tables, "t");
+        tx.exec(row_capture_sql(tx, t, rules, tables));
         tx.exec(truncate_capture_sql(t, qualified_name(tx, t)));
         tx.exec(notify_sql(t));
-        const auto logged = static_cast<std::int64_t>(tx.exec(backfill_sql(t)).affected_rows());
+        tx.exec(rescope_sql(t, scope));
+        tx.exec(old_entries_sql(t));
+        const auto logged = static_cast<std::int64_t>(tx.exec(backfill_sql(t, scope)).affected_rows());
         total += logged;
         if (on_table) on_table(t.name, logged);
     }
+    install_device_role(tx, rules, tables);
     tx.commit();
     return total;
 }

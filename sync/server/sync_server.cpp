@@ -16,6 +16,7 @@
 #include "ferry/error.hpp"
 #include "lib/schema/sync_rules.hpp"
 #include "sync/server/pg_error.hpp"
+#include "sync/server/device_role.hpp"
 
 namespace ferry::detail {
 namespace {
@@ -329,6 +330,37 @@ std::vector<int> run_with_fallback(pqxx::work& tx, const PgTable& t, const std::
     }
     return deferred;
 }
+/// Why a user may not make this change, by the table's rules alone (the rows' owners are checked
+/// after staging): nothing when they may. A row owned by a column gets the user as its owner on
+/// insert (the device need not know its user id) and keeps it: the owner cannot be changed.
+std::optional<std::string> user_write_refusal(const TableRule* rule, const std::string& user, int op, json& vals,
+                                              const json& deltas, json& clocks, std::int64_t hlc) {
+    if (!rule) return std::nullopt;
+    if (rule->global) {
+        // Users read shared rows; they may only add to their counters (a usage count).
+        if (op == 2 && vals.empty() && !deltas.empty()) return std::nullopt;
+        return "table " + rule->name + " is shared by all users and written only by the server (its counters excepted)";
+    }
+    if (!rule->owner_column) return std::nullopt;
+    const std::string& column = *rule->owner_column;
+    const bool names_other = vals.contains(column) && !vals[column].is_null() && vals[column] != json(user);
+    if (op == 1 && names_other)
+        return "column " + rule->name + "." + column + " must be your own user id on insert (it names another user)";
+    if (op == 2 && vals.contains(column) && vals[column] != json(user))
+        return "column " + rule->name + "." + column + " is the row's owner and cannot be changed";
+    if (op == 1) {
+        vals[column] = user;
+        if (!clocks.contains(column)) clocks[column] = hlc;
+    }
+    return std::nullopt;
+}
+
+/// SQL true when row alias `row` of `t` may be read by the user in parameter `user` (NULL: a
+/// trusted process, every row): its recorded readers (ferry.rows, 0009) name them or everyone.
+std::string readable_expr(const PgTable& t, const std::string& user) {
+    return "(" + user + "::text IS NULL OR EXISTS (SELECT 1 FROM ferry.rows fr WHERE fr.tbl = " + pg_literal(t.name) +
+           " AND fr.pk = " + device_key_expr(t, "t") + " AND fr.readers && ARRAY[" + user + "::text, '*']))";
+}
 }  // namespace
 
 SyncServer::SyncServer(std::string app, ServerOptions options) : m_app(std::move(app)), m_options(options) {}
@@ -347,10 +379,11 @@ std::map<std::pair<std::string, std::string>, json> SyncServer::current_rows(pqx
     for (const auto& [name, list] : keys) {
         const PgTable* t = find_table(tx, name);
         if (!t) continue;
+        // A row a user may not read is 'no row' for them: a push answer or pull never shows it.
         auto rows = tx.exec_params("SELECT p.k::text, (" + device_row_expr(*t, "t") +
                                        ")::text FROM jsonb_array_elements($1::jsonb) p(k) JOIN " + pg_ident(name) +
-                                       " t ON " + key_match_expr(*t, "t", "p.k"),
-                                   list.dump());
+                                       " t ON " + key_match_expr(*t, "t", "p.k") + " WHERE " + readable_expr(*t, "$2"),
+                                   list.dump(), reader());
         for (const auto& r : rows) out[{name, json::parse(r[0].c_str()).dump()}] = json::parse(r[1].c_str());
     }
     return out;
@@ -390,6 +423,67 @@ void SyncServer::add_clocks(pqxx::transaction_base& tx, const json& keys, json& 
     answer["max_skew_ms"] = m_options.max_clock_skew_ms;
 }
 
+std::optional<std::string> SyncServer::reader() const {
+    if (m_who.trusted) return std::nullopt;
+    return m_who.user;
+}
+
+void SyncServer::act_as(pqxx::work& tx) {
+    if (m_who.trusted) return;
+    // Transaction-local (SET LOCAL, set_config(..., true)): nothing outlives the transaction, so
+    // a connection pooler may hand the connection to anyone next.
+    tx.exec("SET LOCAL ROLE " + std::string(k_device_role));
+    tx.exec_params("SELECT set_config('request.jwt.claims', $1, true)", m_who.claims_json);
+}
+
+void SyncServer::claim_site(pqxx::work& tx, const std::string& site) {
+    auto owner = tx.exec_params(
+        "WITH claimed AS (INSERT INTO ferry.sites(site, user_id) VALUES ($1, $2) ON CONFLICT (site) DO NOTHING "
+        "RETURNING user_id) SELECT user_id FROM claimed UNION ALL SELECT user_id FROM ferry.sites WHERE site = $1",
+        site, reader());
+    if (m_who.trusted) return;
+    const bool mine = !owner.empty() && !owner[0][0].is_null() && m_who.user == owner[0][0].c_str();
+    if (!mine)
+        throw Error(ErrorDomain::ferry, ErrorCode::not_permitted,
+                    "site " + site + " belongs to another user: every store has its own site id, and a site is "
+                                     "kept by the user who first synced it (is this store a copy of another user's?)");
+}
+
+void SyncServer::authorize_staged(pqxx::work& tx, const std::set<std::string>& tables_in_batch) {
+    const auto& rules = sync_rules(m_app);
+    // A row that exists (or existed: its tombstone keeps its owner) belongs to its recorded owner;
+    // nobody takes a row over by pushing its key. Global rows are checked in validate().
+    std::vector<std::string> owned;
+    for (const auto& name : tables_in_batch) {
+        const auto* rule = rules.find(name);
+        if (rule && !rule->global) owned.push_back(name);
+    }
+    tx.exec_params(
+        "UPDATE ferry_stage s SET status = 'rejected', code = 'not_permitted', reason = 'row ' || s.tbl || ' ' || "
+        "s.pk::text || ' belongs to another user' FROM ferry.rows r WHERE r.tbl = s.tbl AND r.pk = s.pk AND "
+        "s.status IS NULL AND s.tbl IN (SELECT jsonb_array_elements_text($2::jsonb)) AND "
+        "r.owner IS DISTINCT FROM $1 AND r.owner IS DISTINCT FROM '*'",
+        m_who.user, json(owned).dump());
+    // A row owned through its parent may only name a parent the user owns (or inserts in this batch).
+    for (const auto& t : tables(tx)) {
+        const auto* rule = rules.find(t.name);
+        if (!tables_in_batch.count(t.name) || !rule || !rule->owner_via || !rule->owner_parent) continue;
+        const std::string via = pg_literal(*rule->owner_via);
+        const std::string parent_key = "jsonb_build_array(s.vals -> " + via + ")";
+        tx.exec_params(
+            "UPDATE ferry_stage s SET status = 'rejected', code = 'not_permitted', reason = " +
+                pg_literal(t.name + "." + *rule->owner_via + " must name a row of " + *rule->owner_parent +
+                           " that belongs to you") +
+                " WHERE s.tbl = " + pg_literal(t.name) + " AND s.status IS NULL AND (s.op = 1 OR (s.op = 2 AND s.vals ? " +
+                via + "))" +
+                " AND NOT EXISTS (SELECT 1 FROM ferry.rows p WHERE p.tbl = " + pg_literal(*rule->owner_parent) +
+                " AND p.pk = " + parent_key + " AND p.owner IN ($1, '*')) AND NOT EXISTS (SELECT 1 FROM ferry_stage q "
+                "WHERE q.tbl = " + pg_literal(*rule->owner_parent) + " AND q.pk = " + parent_key +
+                " AND q.op = 1 AND q.status IS NULL)",
+            m_who.user);
+    }
+}
+
 const PgTable* SyncServer::find_table(pqxx::transaction_base& tx, const std::string& name) {
     for (const auto& t : tables(tx))
         if (t.name == name) return &t;
@@ -415,7 +509,9 @@ void SyncServer::check_database(pqxx::connection& c) {
 }
 
 json SyncServer::handle(pqxx::connection& c, const Principal& who, const std::string& endpoint, const json& request) {
-    (void)who;
+    if (!who.trusted && who.user.empty())
+        throw Error(ErrorDomain::ferry, ErrorCode::unauthenticated, "a request must be made for a user or a trusted process");
+    m_who = who;
     if (!request.is_object()) bad_request("the body must be a JSON object");
     if (request.contains("app") && request["app"] != m_app)
         throw Error(ErrorDomain::ferry, ErrorCode::wrong_app,
@@ -450,7 +546,7 @@ json SyncServer::push(pqxx::connection& c, const json& req) {
 }
 
 std::optional<json> SyncServer::replay(pqxx::work& tx, Batch& batch) {
-    tx.exec_params("INSERT INTO ferry.sites(site) VALUES ($1) ON CONFLICT (site) DO NOTHING", batch.site);
+    claim_site(tx, batch.site);
     auto ledger = tx.exec_params(
         "SELECT last_seq, last_results::text, last_digest, encode(sha256(convert_to($2, 'UTF8')), 'hex') "
         "FROM ferry.sites WHERE site = $1 FOR UPDATE",
@@ -596,6 +692,12 @@ SyncServer::Staging SyncServer::validate(pqxx::work& tx, const json& changes) {
         }
         if (op == 1)
             for (std::size_t k = 0; k < t->pk.size(); ++k) vals[t->pk[k]] = ch["pk"][k];
+        if (!m_who.trusted) {
+            if (auto refusal = user_write_refusal(rule, m_who.user, op, vals, deltas, clocks, h)) {
+                reject("not_permitted", *refusal);
+                continue;
+            }
+        }
         max_hlc = std::max(max_hlc, h);
         staged.push_back({{"ord", static_cast<int>(i)}, {"tbl", name}, {"pk", ch["pk"]}, {"op", op}, {"hlc", h},
                           {"vals", vals}, {"clocks", clocks}, {"deltas", deltas}});
@@ -608,6 +710,7 @@ SyncServer::Staging SyncServer::validate(pqxx::work& tx, const json& changes) {
 
 json SyncServer::merge_batch(pqxx::connection& c, Batch& batch) {
     pqxx::work tx(c);
+    act_as(tx);
     if (auto answer = replay(tx, batch)) return *answer;
     const std::string& site = batch.site;
     const json& changes = *batch.changes;
@@ -622,12 +725,19 @@ json SyncServer::merge_batch(pqxx::connection& c, Batch& batch) {
             "hlc bigint, vals jsonb, clocks jsonb, deltas jsonb, ex boolean, dead boolean, win jsonb, status text, "
             "code text, reason text) ON COMMIT DELETE ROWS");
         tx.exec("CREATE INDEX IF NOT EXISTS ferry_stage_key ON ferry_stage (tbl, pk)");
+        if (!m_who.trusted) {
+            // The capture triggers run as schema ferry's owner and read the stage, which belongs
+            // to the device role here.
+            tx.exec("DO $$ BEGIN EXECUTE format('GRANT SELECT ON pg_temp.ferry_stage TO %I', "
+                    "(SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'ferry')); END $$");
+        }
         tx.exec_params(
             "INSERT INTO ferry_stage(ord, tbl, pk, op, hlc, vals, clocks, deltas) SELECT * FROM "
             "jsonb_to_recordset($1::jsonb) AS x(ord int, tbl text, pk jsonb, op smallint, hlc bigint, vals jsonb, "
             "clocks jsonb, deltas jsonb)",
             st.staged.dump());
         lock_staged_rows(tx, st.tables);
+        if (!m_who.trusted) authorize_staged(tx, st.tables);
 
         std::map<std::string, MergeSql> sql;
         for (const auto& t : tables(tx)) {
@@ -685,6 +795,7 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
     if (!position) bad_request("'cursor' must be empty or XID:ID as returned by a pull");
 
     pqxx::work tx(c);
+    act_as(tx);
     auto horizon = tx.exec("SELECT value FROM ferry.meta WHERE key = 'trim_horizon'");
     if (!horizon.empty() && req.value("cursor", std::string()) != "") {
         const auto h = parse_position(horizon[0][0].c_str());
@@ -702,12 +813,16 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
     // copy of the store that pushed under the same site id is not its own.
     std::optional<std::int64_t> acked;
     if (req.contains("acked_seq")) acked = require_int(req, "acked_seq", 0, INT64_MAX);
+    claim_site(tx, site);
+    // A user's pull reads only the entries whose row they could read before or after the change
+    // (readers, 0009): their rows' deletes and removals included, nobody else's keys.
     auto page = tx.exec_params(
         "SELECT c.xid::text, c.id, c.tbl, c.pk::text, c.origin IS NOT DISTINCT FROM $4 AND "
         "($6::bigint IS NULL OR c.origin_seq IS NULL OR c.origin_seq <= $6::bigint) FROM ferry.changes c "
         "WHERE (c.xid, c.id) > ($1::text::xid8, $2::bigint) AND c.xid < $5::text::xid8 "
+        "AND ($7::text IS NULL OR c.readers && ARRAY[$7::text, '*']) "
         "ORDER BY c.xid, c.id LIMIT $3",
-        std::to_string(position->xid), position->id, limit, site, bound.xid, acked);
+        std::to_string(position->xid), position->id, limit, site, bound.xid, acked, reader());
 
     json out = {{"rows", json::array()}, {"cursor", cursor}, {"more", page.size() == static_cast<std::size_t>(limit)}};
     if (page.size() < static_cast<std::size_t>(limit))
@@ -761,6 +876,7 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
 json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int64_t limit, const json& state) {
     if (!state.is_object()) bad_request("'snapshot' must be an object as returned by the previous snapshot page");
     pqxx::work tx(c);
+    act_as(tx);
     const auto& all = tables(tx);
     std::string cursor = state.value("cursor", std::string());
     std::string table = state.value("table", std::string());
@@ -792,12 +908,12 @@ json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int
             from_after += (i ? ", " : "") + from_device_expr(t.column(t.pk[i]), "($1::jsonb -> " + std::to_string(i) + ")");
         }
         const bool resume = after.is_array() && after.size() == t.pk.size();
+        // $1: the key to go on after (NULL at a table's start), $2: room, $3: the reader.
         const std::string select = "SELECT (" + device_key_expr(t, "t") + ")::text, (" + device_row_expr(t, "t") +
-                                   ")::text FROM " + pg_ident(t.name) + " t ";
-        auto rows = resume ? tx.exec_params(select + "WHERE (" + order + ") > (" + from_after + ") ORDER BY " + order +
-                                                " LIMIT $2",
-                                            after.dump(), room)
-                           : tx.exec_params(select + "ORDER BY " + order + " LIMIT $1", room);
+                                   ")::text FROM " + pg_ident(t.name) + " t WHERE " + readable_expr(t, "$3") +
+                                   (resume ? " AND (" + order + ") > (" + from_after + ")" : " AND $1::jsonb IS NULL");
+        auto rows = tx.exec_params(select + " ORDER BY " + order + " LIMIT $2",
+                                   resume ? std::optional<std::string>(after.dump()) : std::nullopt, room, reader());
         json last;
         for (const auto& r : rows) {
             last = json::parse(r[0].c_str());
@@ -814,6 +930,7 @@ json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int
     out["more"] = !done;
     // Every page records the snapshot's starting position as the site's progress, so trimming
     // keeps the changes the device pulls after the snapshot, however long the snapshot takes.
+    claim_site(tx, site);
     tx.exec_params("INSERT INTO ferry.sites(site, pull_cursor) VALUES ($1, $2) "
                    "ON CONFLICT (site) DO UPDATE SET pull_cursor = $2, last_seen = now()",
                    site, cursor);
@@ -825,9 +942,11 @@ json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int
 }
 
 json SyncServer::lease(pqxx::connection& c, const json& req) {
-    require_site(req);
+    const std::string site = require_site(req);
     if (!req.contains("requests") || !req["requests"].is_array()) bad_request("'requests' (array) is required");
     pqxx::work tx(c);
+    act_as(tx);
+    claim_site(tx, site);
     json out = {{"leases", json::array()}};
     for (const auto& r : req["requests"]) {
         if (!r.is_object() || !r.contains("t") || !r["t"].is_string() || !r.contains("column") || !r["column"].is_string())

@@ -77,10 +77,22 @@ private:
     void lock_staged_rows(pqxx::work& tx, const std::set<std::string>& tables_in_batch);
     /// Checks once per connection that the database holds this server's app.
     void check_database(pqxx::connection& c);
+    /// Starts a transaction's work for the current principal: for a user, the app's database
+    /// role and the user's claims, so the database's row-level security applies too.
+    void act_as(pqxx::work& tx);
+    /// Records the site as the current user's on first use; throws Error(not_permitted) when it
+    /// belongs to another user.
+    void claim_site(pqxx::work& tx, const std::string& site);
+    /// For a user: refuses staged changes to rows the user may not write (checked against the
+    /// rows' recorded owner, after the rows are locked) and to rows under another user's parent.
+    void authorize_staged(pqxx::work& tx, const std::set<std::string>& tables_in_batch);
+    /// NULL for a trusted process, else the user: the parameter the scope filters take.
+    std::optional<std::string> reader() const;
     const PgTable* find_table(pqxx::transaction_base& tx, const std::string& name);
 
     std::string m_app;
     ServerOptions m_options;
+    Principal m_who = Principal::trusted_process();  // the request being handled
     std::vector<PgTable> m_tables;  // read from the catalog once per server
     bool m_tables_loaded = false;
     const pqxx::connection* m_checked_connection = nullptr;  // check_database passed for it
