@@ -825,7 +825,8 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
         std::to_string(position->xid), position->id, limit, site, bound.xid, acked, reader());
 
     json out = {{"rows", json::array()}, {"cursor", cursor}, {"more", page.size() == static_cast<std::size_t>(limit)}};
-    if (page.size() < static_cast<std::size_t>(limit))
+    // Who holds a pull back (a backend's pid, its application) is for operators, not for users.
+    if (page.size() < static_cast<std::size_t>(limit) && m_who.trusted)
         if (json who = held_back(tx, bound, m_options.held_back_notice_ms); !who.is_null()) out["held_back"] = who;
     std::vector<std::pair<std::string, std::string>> order;  // (table, pk) by first appearance
     std::map<std::string, json> keys_by_table;
