@@ -333,3 +333,77 @@ TEST_CASE("partial sync: the database enforces the rules a second time for the d
     tx.exec("SET LOCAL ROLE web_app");
     CHECK(tx.exec("SELECT 1 FROM \"Task\" WHERE id = 't-ann'").size() == 1);
 }
+
+TEST_CASE("partial sync, agentchat: the seed's own RLS policies apply to each user's chats and messages",
+          "[integration][partial]") {
+    PgDatabase db;
+    install(db, "agentchat");
+    const std::string ann_id = "aaaaaaaa-aaaa-4aaa-8aaa-aaaaaaaaaaaa", bob_id = "bbbbbbbb-bbbb-4bbb-8bbb-bbbbbbbbbbbb";
+    db.exec("INSERT INTO auth.users(id, email) VALUES ('" + ann_id + "', 'ann@x.example'), ('" + bob_id +
+            "', 'bob@x.example')");
+    UserDevice ann1(db, "agentchat", ann_id), ann2(db, "agentchat", ann_id), bob(db, "agentchat", bob_id);
+    const std::string chat = "cccccccc-cccc-4ccc-8ccc-cccccccccccc";
+    ann1.store().execute("INSERT INTO \"Chat\"(id, title, user_id) VALUES (?, 'ann chat', ?)", {chat, ann_id});
+    ann1.store().execute("INSERT INTO \"Message_v2\"(id, \"chatId\", role, parts) VALUES "
+                         "('dddddddd-dddd-4ddd-8ddd-dddddddddddd', ?, 'user', '[\"hi from ann\"]')",
+                         {chat});
+    auto r = ann1.sync();
+    CHECK(r.rejected == 0);
+    CHECK(r.applied == 2);
+    ann2.sync();
+    bob.sync();
+    CHECK(ann2.count("SELECT count(*) FROM \"Message_v2\"") == 1);
+    CHECK(bob.count("SELECT count(*) FROM \"Chat\"") == 0);
+    CHECK(bob.count("SELECT count(*) FROM \"Message_v2\"") == 0);
+    CHECK(bob.count("SELECT count(*) FROM model_config") > 0);  // global configuration reaches everyone
+    CHECK(bob.file_bytes().find("hi from ann") == std::string::npos);
+}
+
+TEST_CASE("partial sync, aiflowo: task logs follow their task; users add to the shared tools' counters only",
+          "[integration][partial]") {
+    PgDatabase db;
+    install(db, "aiflowo");
+    db.exec("INSERT INTO \"User\"(id, email, \"updatedAt\") VALUES ('u-ann', 'ann@x.example', now()), "
+            "('u-bob', 'bob@x.example', now())");
+    UserDevice ann(db, "aiflowo", "u-ann"), bob(db, "aiflowo", "u-bob");
+    ann.sync();
+    bob.sync();
+    CHECK(ann.count("SELECT count(*) FROM \"User\"") == 1);  // only her own
+    CHECK(ann.file_bytes().find("bob@x.example") == std::string::npos);
+    ann.store().execute("INSERT INTO \"Task\"(id, \"userId\", title, intent, \"updatedAt\") VALUES "
+                        "('task-a', 'u-ann', 'ann task', 'do it', '2026-01-01T00:00:00.000Z')");
+    ann.store().execute("INSERT INTO \"TaskLog\"(id, \"taskId\", message) VALUES ('log-a', 'task-a', 'ann log line')");
+    const std::string tool = db.scalar("SELECT id FROM \"Tool\" ORDER BY id LIMIT 1");
+    const auto before = std::stoll(db.scalar("SELECT \"usageCount\" FROM \"Tool\" WHERE id = '" + tool + "'"));
+    ann.store().execute("UPDATE \"Tool\" SET \"usageCount\" = \"usageCount\" + 1 WHERE id = ?", {tool});
+    auto r = ann.sync();
+    CHECK(r.rejected == 0);
+    CHECK(std::stoll(db.scalar("SELECT \"usageCount\" FROM \"Tool\" WHERE id = '" + tool + "'")) == before + 1);
+    bob.store().execute("UPDATE \"Tool\" SET enabled = 0 WHERE id = ?", {tool});
+    auto rb = bob.sync();
+    CHECK(rb.rejected == 1);
+    CHECK(db.scalar("SELECT enabled FROM \"Tool\" WHERE id = '" + tool + "'") == "t");
+    CHECK(bob.count("SELECT count(*) FROM \"TaskLog\"") == 0);
+    CHECK(bob.file_bytes().find("ann log line") == std::string::npos);
+}
+
+TEST_CASE("partial sync, devlog: the team's tables reach every user; the users rows and password hashes do not",
+          "[integration][partial]") {
+    PgDatabase db;
+    install(db, "devlog");
+    db.exec("INSERT INTO users(email, password_hash, name) VALUES ('ann@x.example', 'hash-secret-ann', 'Ann'), "
+            "('bob@x.example', 'hash-secret-bob', 'Bob')");
+    const std::string ann_id = db.scalar("SELECT id FROM users WHERE email = 'ann@x.example'");
+    const std::string bob_id = db.scalar("SELECT id FROM users WHERE email = 'bob@x.example'");
+    UserDevice ann(db, "devlog", ann_id), bob(db, "devlog", bob_id);
+    ann.sync();
+    ann.store().execute("INSERT INTO projects(name, \"fullName\", \"repoUrl\", \"repoOwner\", \"repoName\", description) VALUES ('ferry', 'team/ferry', 'https://example.com/ferry', 'team', 'ferry', 'shared by the team')");
+    auto r = ann.sync();
+    CHECK(r.rejected == 0);
+    bob.sync();
+    CHECK(bob.count("SELECT count(*) FROM projects WHERE name = 'ferry'") == 1);
+    CHECK(bob.count("SELECT count(*) FROM users") == 1);
+    CHECK(ann.count("SELECT count(*) FROM users") == 1);
+    CHECK(bob.file_bytes().find("hash-secret") == std::string::npos);
+    CHECK(bob.file_bytes().find("ann@x.example") == std::string::npos);
+}
