@@ -840,6 +840,14 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
             keys_by_table[key.first].push_back(json::parse(key.second));
         }
     }
+    // A user's page that is not full holds every entry for them below the bound: the cursor
+    // moves past the other users' entries too, so the next pull does not read them again.
+    if (!m_who.trusted && page.size() < static_cast<std::size_t>(limit)) {
+        auto last = tx.exec_params("SELECT c.xid::text || ':' || c.id FROM ferry.changes c WHERE c.xid < $1::text::xid8 "
+                                   "AND (c.xid, c.id) > ($2::text::xid8, $3::bigint) ORDER BY c.xid DESC, c.id DESC LIMIT 1",
+                                   bound.xid, std::to_string(position->xid), position->id);
+        if (!last.empty()) out["cursor"] = last[0][0].c_str();
+    }
     // Rows the device asks for by key (ones it had to clear out of the way): sent as they are now.
     if (req.contains("fetch")) {
         if (!req["fetch"].is_array() || req["fetch"].size() > static_cast<std::size_t>(k_max_page))

@@ -118,6 +118,13 @@ TEST_CASE("partial sync: each user's devices hold exactly their scope; public an
         CHECK(bytes.find("runner-secret-token-42") == std::string::npos);
     }
     CHECK(bob1.file_bytes().find("ann private plan") == std::string::npos);
+
+    // Bob's cursor moves past Ann's private entries too: his next pull does not read them again.
+    ann1.store().execute("UPDATE \"Task\" SET title = 'ann private plan v2' WHERE id = 't-private'");
+    ann1.sync();
+    bob1.sync();
+    CHECK(db.scalar("SELECT pull_cursor FROM ferry.sites WHERE user_id = 'user_bob'") ==
+          db.scalar("SELECT xid || ':' || id FROM ferry.changes ORDER BY xid DESC, id DESC LIMIT 1"));
 }
 
 TEST_CASE("partial sync: a row that leaves a user's scope is removed from their devices, and comes back",
