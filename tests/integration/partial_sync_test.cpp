@@ -414,3 +414,39 @@ TEST_CASE("partial sync, devlog: the team's tables reach every user; the users r
     CHECK(bob.file_bytes().find("hash-secret") == std::string::npos);
     CHECK(bob.file_bytes().find("ann@x.example") == std::string::npos);
 }
+
+TEST_CASE("partial sync: crafted pushes (server-only tables and columns, SQL in names) are refused one by one",
+          "[integration][partial]") {
+    PgDatabase db;
+    install(db, "projectme");
+    projectme_users(db);
+    UserTransport as_bob(db, "projectme", k_bob);
+    const auto hlc = std::stoll(db.scalar("SELECT ferry.now_hlc()"));
+    auto change = [&](const std::string& table, const std::string& key, json vals, int op = 1) {
+        return json{{"t", table}, {"pk", {key}}, {"op", op}, {"hlc", hlc}, {"vals", std::move(vals)}};
+    };
+    const std::string settings = db.scalar("SELECT id FROM \"Settings\" LIMIT 1");
+    json push = {{"app", "projectme"}, {"site", "bob-crafted"}, {"seq", 1},
+                 {"changes", json::array({
+                                 change("Session", "s1", {{"token", "x"}}),
+                                 change("Settings", settings, {{"runnerToken", "stolen"}}, 2),
+                                 change("Task\"; DROP TABLE \"User\"; --", "t1", json::object()),
+                                 change("Task", "t-ok", {{"title", "fine"}, {"updatedAt", "2026-01-01T00:00:00.000Z"},
+                                                         {"title\" = 'x'; --", "y"}}),
+                                 change("Task", "t-good", {{"title", "good"}, {"updatedAt", "2026-01-01T00:00:00.000Z"}}),
+                             })}};
+    auto answer = json::parse(as_bob.call("push", push.dump()));
+    const auto& results = answer["results"];
+    REQUIRE(results.size() == 5);
+    CHECK(results[0]["code"] == "not_permitted");  // a server-only table
+    CHECK(results[1]["code"] == "not_permitted");  // a server-only column (and the global settings row)
+    CHECK(results[2]["code"] == "invalid_argument");
+    CHECK(results[2]["reason"].get<std::string>().find("unknown table") != std::string::npos);
+    CHECK(results[3]["code"] == "invalid_argument");
+    CHECK(results[3]["reason"].get<std::string>().find("unknown column") != std::string::npos);
+    CHECK(results[4]["status"] == "applied");
+    CHECK(db.scalar("SELECT count(*) FROM \"User\"") == "2");
+    CHECK(db.scalar("SELECT \"runnerToken\" FROM \"Settings\" LIMIT 1") == "runner-secret-token-42");
+    CHECK(db.scalar("SELECT \"userId\" FROM \"Task\" WHERE id = 't-good'") == k_bob);
+    CHECK(answer.dump().find("runner-secret-token-42") == std::string::npos);
+}
