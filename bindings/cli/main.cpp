@@ -4,15 +4,21 @@
 // opened, 4 the server cannot be reached.
 #include <CLI/CLI.hpp>
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "ferry/error.hpp"
 #include "ferry/postgres_transport.hpp"
 #include "ferry/server.hpp"
 #include "ferry/store.hpp"
 #include "ferry/sync.hpp"
+#include "sync/gateway/gateway.hpp"
+#include "sync/gateway/jwt.hpp"
 
 namespace {
 
@@ -85,6 +91,58 @@ void print_status(const ferry::StoreStatus& s, bool json) {
                   << "\n";
 }
 
+/// `ferry gateway`: serves until SIGTERM or SIGINT, then answers the requests in progress and exits.
+void run_gateway(ferry::detail::GatewayOptions options, const std::string& config_file) {
+    auto jwt = ferry::detail::jwt_config_from_environment();
+    if (!config_file.empty()) ferry::detail::load_gateway_config(config_file, options.limits, jwt.leeway_s);
+    if (options.app.empty()) options.app = ferry::detail::app_of_database(options.database_url);
+    // The signals are taken by one thread with sigwait (blocked everywhere else, including the
+    // threads started below), so stopping is ordinary code, not a signal handler.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+    ferry::detail::Gateway gateway(options, jwt);
+    const int port = gateway.bind();
+    std::thread stopper([&] {
+        int signal = 0;
+        sigwait(&stop_signals, &signal);
+        gateway.stop();
+    });
+    std::cout << "ferry gateway: listening on " << options.host << ":" << port << std::endl;
+    std::cerr << "ferry gateway: app '" << options.app << "', " << ferry::detail::jwt_algorithm_name(jwt.algorithm)
+              << " tokens for audience '" << jwt.audience << "'" << std::endl;
+    gateway.run();
+    gateway.stop();
+    pthread_kill(stopper.native_handle(), SIGTERM);  // ends the sigwait if run() ended by itself
+    stopper.join();
+    std::cerr << "ferry gateway: stopped" << std::endl;
+}
+
+/// HOST:PORT of --listen ("[::1]:8080" for IPv6).
+std::pair<std::string, int> parse_listen(const std::string& listen) {
+    const auto colon = listen.rfind(':');
+    auto bad = [&] {
+        return ferry::Error(ferry::ErrorDomain::ferry, ferry::ErrorCode::invalid_argument,
+                            "--listen must be HOST:PORT (e.g. 127.0.0.1:8080; port 0 picks a free port), not '" +
+                                listen + "'");
+    };
+    if (colon == std::string::npos || colon == 0) throw bad();
+    std::string host = listen.substr(0, colon);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    int port = -1;
+    try {
+        std::size_t used = 0;
+        port = std::stoi(listen.substr(colon + 1), &used);
+        if (used != listen.size() - colon - 1) port = -1;
+    } catch (const std::exception&) {
+    }
+    if (port < 0 || port > 65535) throw bad();
+    return {host, port};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -152,6 +210,21 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 36500));
     server_trim->add_option("--database-url", url, "libpq connection string or URL (default: $DATABASE_URL)");
 
+    std::string listen, config_file;
+    auto* gateway = app.add_subcommand(
+        "gateway", "Serve the HTTP sync gateway (docs/gateway.md); keys from FERRY_JWT_*, the database from DATABASE_URL");
+    gateway->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->required();
+    gateway->add_option("--app", app_name, "App schema (default: the app installed in the database)");
+    gateway->add_option("--config", config_file, "JSON file of limits (body size, pool, rate limit, timeouts, leeway)");
+    gateway->add_option("--database-url", url, "libpq connection string or URL (default: $DATABASE_URL)");
+
+    std::string subject, audience = "authenticated";
+    std::int64_t ttl = 3600;
+    auto* token = app.add_subcommand("token", "Print an HS256 token signed with FERRY_JWT_SECRET (tests, development)");
+    token->add_option("--sub", subject, "The user id (the token's sub)")->required();
+    token->add_option("--ttl", ttl, "Seconds until it expires (default 3600)")->check(CLI::Range(1, 366 * 24 * 3600));
+    token->add_option("--aud", audience, "Audience (default: authenticated)");
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -159,7 +232,24 @@ int main(int argc, char** argv) {
     }
 
     try {
-        if (*init) {
+        if (*gateway) {
+            ferry::detail::GatewayOptions options;
+            std::tie(options.host, options.port) = parse_listen(listen);
+            options.database_url = database_url(url);
+            if (const char* direct = std::getenv("FERRY_LISTEN_DATABASE_URL")) options.listen_database_url = direct;
+            options.app = app_name;
+            run_gateway(options, config_file);
+        } else if (*token) {
+            const char* secret = std::getenv("FERRY_JWT_SECRET");
+            if (!secret || !*secret)
+                throw ferry::Error(ferry::ErrorDomain::ferry, ferry::ErrorCode::invalid_argument,
+                                   "ferry token signs with FERRY_JWT_SECRET, which is not set");
+            ferry::detail::TokenClaims claims;
+            claims.subject = subject;
+            claims.audience = audience;
+            claims.ttl_s = ttl;
+            std::cout << ferry::detail::mint_hs256_token(secret, claims) << "\n";
+        } else if (*init) {
             auto store = ferry::Store::open(db, app_name);
             std::cerr << "ferry: " << db << ": '" << store.app() << "' store at schema version "
                       << store.schema_version() << "\n";

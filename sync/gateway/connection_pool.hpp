@@ -1,0 +1,74 @@
+// sync/gateway/connection_pool.hpp: the gateway's PostgreSQL connections. Each pooled connection
+// has its own SyncServer, which caches per-connection state (the database check, the catalog).
+// Connections are opened on demand up to the pool size; a broken one is dropped and replaced.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <pqxx/pqxx>
+#include <string>
+#include <vector>
+
+#include "ferry/postgres_transport.hpp"
+#include "sync/server/sync_server.hpp"
+
+namespace ferry::detail {
+
+/// One pooled connection and the server that uses it.
+struct PooledConnection {
+    std::unique_ptr<pqxx::connection> connection;
+    std::unique_ptr<SyncServer> server;
+};
+
+class ConnectionPool {
+public:
+    /// Nothing is opened here: a gateway starts (and answers /readyz with 503) while the
+    /// database is down.
+    ConnectionPool(std::string conninfo, std::string app, ServerOptions options, int size,
+                   std::chrono::milliseconds acquire_timeout);
+
+    /// A connection lent to one request; returned to the pool at scope end, or dropped when the
+    /// request found it broken (discard()).
+    class Lease {
+    public:
+        Lease(ConnectionPool& pool, std::unique_ptr<PooledConnection> c) : m_pool(&pool), m_c(std::move(c)) {}
+        Lease(Lease&&) = default;
+        Lease& operator=(Lease&&) = delete;
+        ~Lease();
+        pqxx::connection& connection() { return *m_c->connection; }
+        SyncServer& server() { return *m_c->server; }
+        /// The connection is not returned: the next request opens a new one.
+        void discard() { m_discard = true; }
+
+    private:
+        ConnectionPool* m_pool;
+        std::unique_ptr<PooledConnection> m_c;
+        bool m_discard = false;
+    };
+
+    /// An open connection, waiting up to the acquire timeout for one to be free. Throws
+    /// Error(busy) when every connection stays in use, Error(connection) when a new one cannot be
+    /// opened. Thread-safe.
+    Lease acquire();
+
+    const std::string& conninfo() const { return m_conninfo; }
+
+private:
+    void give_back(std::unique_ptr<PooledConnection> c, bool discard);
+    std::unique_ptr<PooledConnection> open();
+
+    std::string m_conninfo;
+    std::string m_app;
+    ServerOptions m_options;
+    int m_size;
+    std::chrono::milliseconds m_acquire_timeout;
+
+    std::mutex m_mutex;
+    std::condition_variable m_returned;
+    std::vector<std::unique_ptr<PooledConnection>> m_idle;
+    int m_open = 0;  ///< idle + lent + being opened
+};
+
+}  // namespace ferry::detail
