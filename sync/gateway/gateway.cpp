@@ -40,6 +40,9 @@ thread_local RequestContext t_request;
 
 /// JSON text that never throws on bad UTF-8 (a path or a message may hold any bytes).
 std::string dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+std::string dump(const nlohmann::ordered_json& j) {
+    return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+}
 
 std::string iso_now() {
     const auto now = std::chrono::system_clock::now();
@@ -56,7 +59,7 @@ std::string iso_now() {
 
 std::mutex g_log_mutex;
 /// One line on stderr, whole, even with many request threads.
-void write_log_line(const json& line) {
+void write_log_line(const nlohmann::ordered_json& line) {
     const std::string text = dump(line) + "\n";
     std::lock_guard<std::mutex> lock(g_log_mutex);
     std::fwrite(text.data(), 1, text.size(), stderr);
@@ -364,12 +367,12 @@ void Gateway::Impl::readyz(httplib::Response& res) {
 void Gateway::Impl::access_log(const httplib::Request& req, const httplib::Response& res) {
     const auto now = SteadyClock::now();
     const bool known = t_request.active;
-    json line = {{"time", iso_now()},
+    nlohmann::ordered_json line = {{"time", iso_now()},
                  {"request_id", known ? t_request.id : new_request_id()},
                  {"method", req.method},
                  {"path", req.path},
                  {"status", res.status},
-                 {"user", known && !t_request.user.empty() ? json(t_request.user) : json()},
+                 {"user", known && !t_request.user.empty() ? nlohmann::ordered_json(t_request.user) : nlohmann::ordered_json()},
                  {"bytes_in", req.has_header("Content-Length") ? req.get_header_value<std::uint64_t>("Content-Length")
                                                                : static_cast<std::uint64_t>(req.body.size())},
                  {"bytes_out", res.body.size()},

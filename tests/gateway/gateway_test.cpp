@@ -246,7 +246,8 @@ TEST_CASE("a valid pull answers 200 with rows; push and lease answer the protoco
     pull_to_end(gw.port(), token, "site-a", &tasks);
     REQUIRE(tasks.count("t-sql-1") == 1);
 
-    auto pushed = post(gw.port(), "/v1/push", token, push_body("site-a", 1, "t-push-1", "alice"));
+    const auto batch = push_body("site-a", 1, "t-push-1", "alice");
+    auto pushed = post(gw.port(), "/v1/push", token, batch);
     INFO(pushed.body);
     REQUIRE(pushed.status == 200);
     auto results = pushed.json_body().at("results");
@@ -254,8 +255,11 @@ TEST_CASE("a valid pull answers 200 with rows; push and lease answer the protoco
     REQUIRE(results[0].at("status") == "applied");
     REQUIRE(db.scalar("SELECT title FROM \"Task\" WHERE id = 't-push-1'") == "pushed through the gateway");
     // The same batch again is answered from the ledger, not applied twice.
-    auto again = post(gw.port(), "/v1/push", token, push_body("site-a", 1, "t-push-1", "alice"));
+    auto again = post(gw.port(), "/v1/push", token, batch);
     REQUIRE(again.status == 200);
+    REQUIRE(again.json_body().at("duplicate") == true);
+    // Another batch under a recorded number is a copied store: 409 site_reused.
+    require_error(post(gw.port(), "/v1/push", token, push_body("site-a", 1, "t-push-2", "alice")), 409, "site_reused");
 
     auto lease = post(gw.port(), "/v1/lease", token, R"({"site":"site-a","requests":[]})");
     REQUIRE(lease.status == 200);
@@ -422,8 +426,10 @@ TEST_CASE("two gateways on one database, one through pgbouncer in transaction mo
     REQUIRE(get(pooled.port(), "/readyz").status == 200);
     const auto alice = cli_token("alice");
 
+    std::string last_bouncer_batch;
     for (int seq = 1; seq <= 5; ++seq) {
-        auto via_bouncer = post(pooled.port(), "/v1/push", alice, push_body("via-bouncer", seq, "tb-" + std::to_string(seq), "alice"));
+        last_bouncer_batch = push_body("via-bouncer", seq, "tb-" + std::to_string(seq), "alice");
+        auto via_bouncer = post(pooled.port(), "/v1/push", alice, last_bouncer_batch);
         INFO(via_bouncer.body);
         REQUIRE(via_bouncer.status == 200);
         REQUIRE(via_bouncer.json_body().at("results")[0].at("status") == "applied");
@@ -432,7 +438,7 @@ TEST_CASE("two gateways on one database, one through pgbouncer in transaction mo
         REQUIRE(via_direct.json_body().at("results")[0].at("status") == "applied");
     }
     // A replayed batch through the other gateway is the same batch: the ledger is in the database.
-    auto replay = post(direct.port(), "/v1/push", alice, push_body("via-bouncer", 5, "tb-5", "alice"));
+    auto replay = post(direct.port(), "/v1/push", alice, last_bouncer_batch);
     REQUIRE(replay.status == 200);
     REQUIRE(replay.json_body().at("duplicate") == true);
 
