@@ -190,7 +190,7 @@ void require_error(const Answer& a, int status, const std::string& code, const s
 
 }  // namespace
 
-TEST_CASE("healthz and readyz; readyz is 503 while the database cannot be reached", "[gateway]") {
+TEST_CASE("healthz and readyz, and readyz is 503 while the database cannot be reached", "[gateway]") {
     PgDatabase db;
     seed(db);
     auto gw = start_gateway(db);
@@ -237,7 +237,7 @@ TEST_CASE("every kind of bad token is 401 with a clear message, and no answer by
     REQUIRE(post(gw.port(), "/v1/pull", cli_token("alice"), pull_body("s1")).status == 200);
 }
 
-TEST_CASE("a valid pull answers 200 with rows; push and lease answer the protocol's messages", "[gateway]") {
+TEST_CASE("a valid pull answers 200 with rows, and push and lease answer the protocol messages", "[gateway]") {
     PgDatabase db;
     seed(db);
     auto gw = start_gateway(db);
