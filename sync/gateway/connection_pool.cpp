@@ -27,12 +27,12 @@ ConnectionPool::Lease ConnectionPool::acquire() {
     if (!m_idle.empty()) {
         auto c = std::move(m_idle.back());
         m_idle.pop_back();
-        return Lease(*this, std::move(c));
+        return Lease(*this, std::move(c), true);
     }
     ++m_open;  // reserved while it is being opened, outside the lock
     lock.unlock();
     try {
-        return Lease(*this, open());
+        return Lease(*this, open(), false);
     } catch (...) {
         lock.lock();
         --m_open;

@@ -33,7 +33,8 @@ public:
     /// request found it broken (discard()).
     class Lease {
     public:
-        Lease(ConnectionPool& pool, std::unique_ptr<PooledConnection> c) : m_pool(&pool), m_c(std::move(c)) {}
+        Lease(ConnectionPool& pool, std::unique_ptr<PooledConnection> c, bool reused)
+            : m_pool(&pool), m_c(std::move(c)), m_reused(reused) {}
         Lease(Lease&&) = default;
         Lease& operator=(Lease&&) = delete;
         ~Lease();
@@ -41,10 +42,13 @@ public:
         SyncServer& server() { return *m_c->server; }
         /// The connection is not returned: the next request opens a new one.
         void discard() { m_discard = true; }
+        /// It was idle in the pool (the server may have closed it meanwhile), not opened just now.
+        bool reused() const { return m_reused; }
 
     private:
         ConnectionPool* m_pool;
         std::unique_ptr<PooledConnection> m_c;
+        bool m_reused = false;
         bool m_discard = false;
     };
 

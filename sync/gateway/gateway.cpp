@@ -176,6 +176,24 @@ bool nothing_new(const json& answer) {
     return rows != answer.end() && rows->is_array() && rows->empty() && !answer.value("more", false);
 }
 
+/// A place among the long polls allowed to wait at once (held() false when there was none).
+class WaitSlot {
+public:
+    WaitSlot(std::atomic<int>& waiting, int max) : m_waiting(waiting), m_held(++waiting <= max) {
+        if (!m_held) --m_waiting;
+    }
+    ~WaitSlot() {
+        if (m_held) --m_waiting;
+    }
+    WaitSlot(const WaitSlot&) = delete;
+    WaitSlot& operator=(const WaitSlot&) = delete;
+    bool held() const { return m_held; }
+
+private:
+    std::atomic<int>& m_waiting;
+    bool m_held;
+};
+
 }  // namespace
 
 struct Gateway::Impl {
@@ -193,6 +211,7 @@ struct Gateway::Impl {
     std::unique_ptr<ChangeNotifier> notifier;
     httplib::Server http;
     std::atomic<bool> stopping{false};
+    std::atomic<int> waiting{0};  ///< long polls waiting now
 
     void configure();
     void route();
@@ -292,16 +311,22 @@ std::optional<std::string> Gateway::Impl::read_body(const httplib::Request& req,
 }
 
 json Gateway::Impl::call(const std::string& endpoint, const Principal& who, const json& request) {
-    auto lease = pool.acquire();
-    json answer;
-    try {
-        translate_pg("sync " + endpoint,
-                     [&] { answer = lease.server().handle(lease.connection(), who, endpoint, request); });
-    } catch (const Error& e) {
-        if (e.code() == ErrorCode::connection) lease.discard();
-        throw;
+    for (int attempt = 1;; ++attempt) {
+        auto lease = pool.acquire();
+        try {
+            json answer;
+            translate_pg("sync " + endpoint,
+                         [&] { answer = lease.server().handle(lease.connection(), who, endpoint, request); });
+            return answer;
+        } catch (const Error& e) {
+            if (e.code() != ErrorCode::connection) throw;
+            lease.discard();
+            // A connection idle in the pool may have been closed meanwhile (a server restart, an
+            // idle timeout, pgbouncer): once more on a new one. Sending a push again is safe: the
+            // ledger answers a batch that was applied as a duplicate.
+            if (!lease.reused() || attempt > 1) throw;
+        }
     }
-    return answer;
 }
 
 json Gateway::Impl::pull_with_wait(const Principal& who, json request) {
@@ -309,12 +334,20 @@ json Gateway::Impl::pull_with_wait(const Principal& who, json request) {
     // Snapshot pages and fetches by key answer at once; only an incremental pull waits.
     const bool may_wait = wait_ms > 0 && notifier && !request.contains("snapshot") && !request.contains("fetch");
     const auto deadline = SteadyClock::now() + std::chrono::milliseconds(wait_ms);
+    // Each waiting poll holds an HTTP thread; past this many the others are told to come back
+    // (503 busy, Retry-After), so pushes, short calls and /readyz always find a thread.
+    const int max_waiting = options.limits.threads - std::max(2, options.limits.threads / 4);
+    std::optional<WaitSlot> slot;
     for (;;) {
         // The generation is read before the pull: a change committed after the pull's snapshot
         // moves it, so the wait below returns at once instead of missing that change.
         const auto seen = may_wait ? notifier->generation() : 0;
         json answer = call("pull", who, request);
         if (!may_wait || !nothing_new(answer) || SteadyClock::now() >= deadline || stopping) return answer;
+        if (!slot) slot.emplace(waiting, max_waiting);
+        if (!slot->held())
+            throw http_error(ErrorCode::busy, "too many long polls are waiting on this gateway (" +
+                                                  std::to_string(max_waiting) + "); retry after 1 s");
         notifier->wait_for_change(seen, deadline);
         if (stopping) return answer;
         // Woken by a change (or at the deadline: pull once more, in case a notification was lost).

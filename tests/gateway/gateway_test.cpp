@@ -242,9 +242,12 @@ TEST_CASE("a valid pull answers 200 with rows, and push and lease answer the pro
     seed(db);
     auto gw = start_gateway(db);
     const auto token = cli_token("alice");
+    db.exec("INSERT INTO \"Task\"(id, \"userId\", title, \"updatedAt\") VALUES ('t-bob', 'bob', 'bob only', now())");
     std::set<std::string> tasks;
     pull_to_end(gw.port(), token, "site-a", &tasks);
     REQUIRE(tasks.count("t-sql-1") == 1);
+    // The gateway acts for the token's user, not as a trusted process: bob's private task stays out.
+    REQUIRE(tasks.count("t-bob") == 0);
 
     const auto batch = push_body("site-a", 1, "t-push-1", "alice");
     auto pushed = post(gw.port(), "/v1/push", token, batch);
@@ -463,4 +466,63 @@ TEST_CASE("two gateways on one database, one through pgbouncer in transaction mo
     auto woken = poll.get();
     REQUIRE(woken.status == 200);
     REQUIRE(task_ids(woken.json_body()).count("td-live") == 1);
+}
+
+TEST_CASE("pooled and LISTEN connections killed by the server are replaced without failing a request", "[gateway]") {
+    PgDatabase db;
+    seed(db);
+    auto gw = start_gateway(db, R"({"pool_size": 2})", {{"PGAPPNAME", "ferry-gw-kill-test"}});
+    const auto alice = cli_token("alice");
+    const auto cursor = pull_to_end(gw.port(), alice, "survivor").at("cursor").get<std::string>();
+    REQUIRE(db.scalar("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'ferry-gw-kill-test'") != "0");
+    db.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'ferry-gw-kill-test'");
+
+    auto after = post(gw.port(), "/v1/pull", alice, pull_body("survivor", cursor));
+    INFO(after.body);
+    REQUIRE(after.status == 200);
+    // The LISTEN connection comes back too: a long poll still wakes for a change.
+    auto poll = std::async(std::launch::async,
+                           [&] { return post(gw.port(), "/v1/pull", alice, pull_body("survivor", cursor, 20000)); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    db.exec("INSERT INTO \"Task\"(id, \"userId\", title, \"updatedAt\") VALUES ('t-after-kill', 'alice', 'x', now())");
+    REQUIRE(poll.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+    auto woken = poll.get();
+    REQUIRE(woken.status == 200);
+    REQUIRE(task_ids(woken.json_body()).count("t-after-kill") == 1);
+    REQUIRE(gw.log().find("unavailable, retrying") != std::string::npos);  // it noticed, and said so
+}
+
+TEST_CASE("SIGTERM answers the waiting long polls at once and exits 0; too many waiting polls are 503", "[gateway]") {
+    PgDatabase db;
+    seed(db);
+    // 4 threads: at most 2 polls wait at once.
+    auto gw = start_gateway(db, R"({"threads": 4})");
+    const auto alice = cli_token("alice");
+    const auto bob = cli_token("bob");
+    const auto cursor = pull_to_end(gw.port(), alice, "waiter").at("cursor").get<std::string>();
+    const auto bob_cursor = pull_to_end(gw.port(), bob, "waiter-b").at("cursor").get<std::string>();
+    std::vector<std::future<Answer>> polls;
+    for (int i = 0; i < 2; ++i)
+        polls.push_back(std::async(std::launch::async, [&] {
+            return post(gw.port(), "/v1/pull", alice, pull_body("waiter", cursor, 30000));
+        }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+    // A third poll that would wait finds no place: it is told to come back.
+    auto refused = post(gw.port(), "/v1/pull", bob, pull_body("waiter-b", bob_cursor, 30000));
+    require_error(refused, 503, "busy", "long polls");
+    REQUIRE(refused.header("Retry-After") == "1");
+    // A pull without wait_ms is still served.
+    REQUIRE(post(gw.port(), "/v1/pull", bob, pull_body("waiter-b", bob_cursor)).status == 200);
+
+    const auto stop_at = Clock::now();
+    REQUIRE(gw.terminate() == 0);
+    const auto stopped_in = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - stop_at).count();
+    REQUIRE(stopped_in < 10000);
+    for (auto& p : polls) {
+        REQUIRE(p.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
+        auto a = p.get();
+        REQUIRE(a.status == 200);
+        REQUIRE(a.json_body().at("rows").empty());
+    }
+    REQUIRE(gw.log().find("ferry gateway: stopped") != std::string::npos);
 }
