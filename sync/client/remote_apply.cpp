@@ -86,6 +86,9 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
     if (r.row.is_null()) {
         if (p && p->inserted && p->last_op != 3) return;  // created here again; the push decides
         impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys);
+        // A local delete not yet pushed still travels: its clock may be newer than the server's
+        // tombstone, and then it must beat a re-creation of the row made before it elsewhere.
+        if (p && p->last_op == 3) return;
         pending.clear(t.id, key_text);
         if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, key_text});
         return;

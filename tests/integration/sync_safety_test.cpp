@@ -354,3 +354,32 @@ TEST_CASE("a malformed server answer is a protocol error and changes nothing", "
     REQUIRE(pending(a.store()) == 1);
     REQUIRE(a.sync().applied == 1);
 }
+
+// Found by the LWW oracle (seed 12174317477840625204): a pull that brought the server's delete of
+// a row the device had also deleted dropped the device's delete, and with it its newer clock; a
+// re-creation made earlier on another device then outlived the delete that came after it.
+TEST_CASE("a local delete still travels when the server deleted the row too, and beats an older re-creation",
+          "[integration][safety]") {
+    PgDatabase db;
+    install(db, "december");
+    const std::int64_t now = ferry::SystemClock::instance().now_ms();
+    FakeClock early(now + 60 * 1000), late(now + 120 * 1000);
+    Device a(db, "december"), recreator(db, "december", &early), deleter(db, "december", &late);
+    const std::string id = "77777777-7777-4777-8777-777777777777";
+    a.store().execute("INSERT INTO users(id, email, name) VALUES (?, 'x@example.com', 'X')", {id});
+    a.sync();
+    recreator.sync();
+    deleter.sync();
+
+    db.exec("DELETE FROM users WHERE id = '" + id + "'");  // the cloud deletes it (server clock: now)
+    recreator.store().execute("INSERT OR REPLACE INTO users(id, email, name) VALUES (?, 'x@example.com', 'again')",
+                              {id});                                                   // at now + 60 s
+    deleter.store().execute("DELETE FROM users WHERE id = ?", {id});                  // at now + 120 s
+    ferry::SyncClient(deleter.store(), deleter.transport()).pull();  // brings the cloud's delete first
+    CHECK(deleter.store().status().pending_changes == 1);
+    deleter.sync();
+    recreator.sync();
+    CHECK(db.scalar("SELECT count(*) FROM users WHERE id = '" + id + "'") == "0");
+    recreator.sync();
+    CHECK(ferry::test::count(recreator.store(), "users", "id = '" + id + "'") == 0);
+}
