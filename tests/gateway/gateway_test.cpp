@@ -492,7 +492,7 @@ TEST_CASE("pooled and LISTEN connections killed by the server are replaced witho
     REQUIRE(gw.log().find("unavailable, retrying") != std::string::npos);  // it noticed, and said so
 }
 
-TEST_CASE("SIGTERM answers the waiting long polls at once and exits 0; too many waiting polls are 503", "[gateway]") {
+TEST_CASE("SIGTERM answers the waiting long polls at once and exits 0, too many waiting polls are 503", "[gateway]") {
     PgDatabase db;
     seed(db);
     // 4 threads: at most 2 polls wait at once.

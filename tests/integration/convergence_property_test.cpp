@@ -2450,7 +2450,7 @@ TEST_CASE("scenario D: a JSON value equal to the server's but written in another
     CHECK(text(a.store(), "SELECT metadata FROM chat_messages") == "{\"a\": 1}");
 }
 
-TEST_CASE("scenario E: the web app swaps two unique values; a replica pulls both rows", "[integration][property]") {
+TEST_CASE("scenario E: the web app swaps two unique values, a replica pulls both rows", "[integration][property]") {
     PgDatabase db;
     ferry::server::install_app_schema(db.conninfo(), "december");
     db.exec(std::string("INSERT INTO users(id, email) VALUES ('") + k_user_a + "', 'one@example.com'), ('" + k_user_b +
@@ -2607,7 +2607,7 @@ TEST_CASE("scenario J: an increment the cloud cannot store is rejected naming th
     CHECK(text(a.store(), "SELECT \"usageCount\" FROM \"Tool\" WHERE id = 'tool_search_google'") == "0");
 }
 
-TEST_CASE("scenario L: a second handle of the store (a daemon) pulls a value; the app's edit after seeing it wins",
+TEST_CASE("scenario L: a second handle of the store (a daemon) pulls a value, the app's edit after seeing it wins",
           "[integration][property]") {
     PgDatabase db;
     ferry::server::install_app_schema(db.conninfo(), "december");

@@ -83,7 +83,7 @@ void projectme_users(const PgDatabase& db) {
 }
 }  // namespace
 
-TEST_CASE("partial sync: each user's devices hold exactly their scope; public and global rows reach both",
+TEST_CASE("partial sync: each user's devices hold exactly their scope, public and global rows reach both",
           "[integration][partial]") {
     PgDatabase db;
     install(db, "projectme");
@@ -366,7 +366,7 @@ TEST_CASE("partial sync, agentchat: the seed's own RLS policies apply to each us
     CHECK(bob.file_bytes().find("hi from ann") == std::string::npos);
 }
 
-TEST_CASE("partial sync, aiflowo: task logs follow their task; users add to the shared tools' counters only",
+TEST_CASE("partial sync, aiflowo: task logs follow their task, users add to the shared tools' counters only",
           "[integration][partial]") {
     PgDatabase db;
     install(db, "aiflowo");
@@ -394,7 +394,7 @@ TEST_CASE("partial sync, aiflowo: task logs follow their task; users add to the 
     CHECK(bob.file_bytes().find("ann log line") == std::string::npos);
 }
 
-TEST_CASE("partial sync, devlog: the team's tables reach every user; the users rows and password hashes do not",
+TEST_CASE("partial sync, devlog: the team's tables reach every user, the users rows and password hashes do not",
           "[integration][partial]") {
     PgDatabase db;
     install(db, "devlog");

@@ -213,7 +213,7 @@ TEST_CASE("an edit made after seeing a value from a fast clock is ordered after 
     REQUIRE(db.scalar("SELECT name FROM users") == "second (after seeing first)");
 }
 
-TEST_CASE("one sync runs at a time per store file; a second waits or fails clearly", "[integration][safety]") {
+TEST_CASE("one sync runs at a time per store file, a second waits or fails clearly", "[integration][safety]") {
     PgDatabase db;
     install(db, "december");
     Device a(db, "december");

@@ -50,7 +50,7 @@ private:
 };
 }  // namespace
 
-TEST_CASE("two devices and the server converge; different columns of one row both survive", "[integration][sync]") {
+TEST_CASE("two devices and the server converge, different columns of one row both survive", "[integration][sync]") {
     PgDatabase db;
     install(db, "december");
     Device a(db, "december"), b(db, "december");

@@ -76,7 +76,7 @@ TEST_CASE("devlog: a fresh store has the schema and reopening changes nothing", 
     CHECK(s.query_value("SELECT count(*) FROM sqlite_master")->as_int() == objects);
 }
 
-TEST_CASE("devlog: synced tables exist with primary keys; server-only parts do not", "[unit][devlog]") {
+TEST_CASE("devlog: synced tables exist with primary keys, server-only parts do not", "[unit][devlog]") {
     ferry::test::TempDir dir;
     auto s = Store::open(dir.file("d.db"), "devlog");
     const auto tables = s.synced_tables();
