@@ -406,7 +406,21 @@ void Store::Impl::observe_stored_clock() {
     if (auto stored = meta("hlc")) clock.observe(std::stoll(*stored));
 }
 
-void Store::Impl::save_clock() { set_meta("hlc", std::to_string(clock.last())); }
+void Store::Impl::save_clock() {
+    if (clock_rewound) {
+        set_meta("hlc", std::to_string(clock.last()));
+        clock_rewound = false;
+        return;
+    }
+    execute("INSERT INTO ferry_meta(key, value) VALUES ('hlc', ?1) ON CONFLICT(key) DO UPDATE SET value = "
+            "CAST(max(CAST(value AS INTEGER), CAST(?1 AS INTEGER)) AS TEXT)",
+            {std::to_string(clock.last())});
+}
+
+void Store::Impl::rewind_clock(std::int64_t value) {
+    clock.rewind(value);
+    clock_rewound = true;
+}
 
 namespace {
 std::unique_ptr<Store::Impl> open_impl(const std::string& path, const std::string& app, const StoreOptions& options) {

@@ -99,8 +99,14 @@ struct Store::Impl {
     std::optional<std::string> meta(const std::string& key);
     void set_meta(const std::string& key, const std::string& value);
 
-    /// Persists the clock's high-water mark (called in sync transactions and on close).
+    /// Persists the clock's high-water mark (called in sync transactions and on close). The
+    /// stored clock only moves forward: a handle whose clock is behind it (another handle pulled
+    /// newer values) must not set it back, or the app's next write could be ordered before a
+    /// value it has seen. Only a deliberate rewind (rewind_clock) stores a lower value.
     void save_clock();
+    /// Sets the clock back (a clock past the server's skew bound) and stores it as it is.
+    void rewind_clock(std::int64_t value);
+    bool clock_rewound = false;  // the next save_clock stores the clock even if it is lower
 };
 
 namespace detail {

@@ -75,7 +75,7 @@ void observe_clocks(Store::Impl& impl, const json& response) {
     if (auto rows = number("max_hlc")) impl.clock.observe(*rows);
     if (server) impl.clock.observe(*server);
     const auto skew = number("max_skew_ms");
-    if (server && skew && impl.clock.last() > *server + (*skew << 16)) impl.clock.rewind(*server);
+    if (server && skew && impl.clock.last() > *server + (*skew << 16)) impl.rewind_clock(*server);
 }
 
 /// The cut batch in flight, as stored in ferry_meta (push_inflight).

@@ -383,3 +383,26 @@ TEST_CASE("a local delete still travels when the server deleted the row too, and
     recreator.sync();
     CHECK(ferry::test::count(recreator.store(), "users", "id = '" + id + "'") == 0);
 }
+
+// Found by the LWW oracle (two syncers at once): a handle whose clock was behind the stored one
+// (another handle of the file had pulled newer values) stored its own clock at the end of its
+// sync, setting the file's clock back; the app's next edit was then ordered before a value it had
+// seen, and lost to it.
+TEST_CASE("a sync through one handle never sets back the clock another handle stored", "[integration][safety]") {
+    PgDatabase db;
+    install(db, "december");
+    FakeClock fast(ferry::SystemClock::instance().now_ms() + 120 * 1000);
+    Device writer(db, "december", &fast), app(db, "december");
+    const std::string id = "88888888-8888-4888-8888-888888888888";
+    writer.store().execute("INSERT INTO users(id, email, name) VALUES (?, 'y@example.com', 'from the fast device')", {id});
+    writer.sync();
+
+    Store daemon = Store::open(app.store().path(), "december");  // a second handle: the daemon
+    auto daemon_transport = ferry::connect_postgres(db.conninfo(), "december");
+    ferry::SyncClient(daemon, *daemon_transport).sync();  // pulls the row and its newer clock
+    app.sync();                                            // nothing new for the app's handle
+    app.store().execute("UPDATE users SET name = 'edited after seeing it' WHERE id = ?", {id});
+    auto r = app.sync();
+    CHECK(r.superseded == 0);
+    CHECK(db.scalar("SELECT name FROM users WHERE id = '" + id + "'") == "edited after seeing it");
+}
