@@ -10,8 +10,8 @@
 
 namespace ferry::detail {
 
-json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto, const json& extra,
-                  std::int64_t extra_upto) {
+std::vector<protocol::Change> fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto,
+                                           const json& extra, std::int64_t extra_upto) {
     struct Folded {
         const CapturedTable* table = nullptr;
         json pk;
@@ -59,48 +59,52 @@ json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto,
         }
     }
 
-    json changes = json::array();
+    std::vector<protocol::Change> changes;
     for (auto& f : rows) {
         const CapturedTable& t = *f.table;
         auto current = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), key_values(t, f.pk));
-        json ch = {{"t", t.name}, {"pk", f.pk}, {"hlc", f.hlc}};
+        protocol::Change ch;
+        ch.table = t.name;
+        ch.pk = f.pk;
+        ch.hlc = f.hlc;
         if (current.rows.empty()) {
             if (f.last_op != 3) continue;  // deleted by a later write or by the server: nothing to say
-            ch["op"] = 3;
+            ch.op = 3;
         } else {
             if (f.last_op == 3) {  // deleted, then created again by a write after this batch
                 f.inserted = true;
                 f.insert_hlc = f.hlc;
                 for (std::size_t c = 0; c < t.columns.size(); ++c) f.col_hlc[c] = f.hlc;
             }
-            ch["op"] = f.inserted ? 1 : 2;
+            ch.op = f.inserted ? 1 : 2;
             // An insert travels with its own clock, not that of later updates: a delete made
             // between the two on another device is newer than the insert and must win over it.
-            if (f.inserted && f.insert_hlc > 0) ch["hlc"] = f.insert_hlc;
-            json vals = json::object(), clocks = json::object(), deltas = json::object();
+            if (f.inserted && f.insert_hlc > 0) ch.hlc = f.insert_hlc;
             for (const auto& [col, h] : f.col_hlc) {
                 const auto& name = t.columns[col];
                 const Value& v = current.rows[0][col];
                 if (!f.inserted && t.is_counter(name) && v.type() == Value::Type::integer) {
                     const auto base = counter_base(impl, t, f.pk_text, name).value_or(0);
-                    if (v.as_int() != base) deltas[name] = v.as_int() - base;
+                    if (v.as_int() != base) ch.deltas[name] = v.as_int() - base;
                     continue;
                 }
-                vals[name] = to_json(v);
-                clocks[name] = h;
+                ch.vals[name] = to_json(v);
+                ch.clocks[name] = h;
             }
             // Columns past the 62nd share one mask bit: send them all.
             if (!f.inserted && f.col_hlc.count(62))
                 for (std::size_t c = 63; c < t.columns.size(); ++c) {
-                    vals[t.columns[c]] = to_json(current.rows[0][c]);
-                    clocks[t.columns[c]] = f.col_hlc[62];
+                    ch.vals[t.columns[c]] = to_json(current.rows[0][c]);
+                    ch.clocks[t.columns[c]] = f.col_hlc[62];
                 }
-            if (!deltas.empty()) ch["deltas"] = deltas;
-            ch["vals"] = vals;
-            ch["clocks"] = clocks;
         }
         changes.push_back(std::move(ch));
     }
+    // One table's changes together (the request sends the table's name once per run); the order
+    // within a table, which the server's one-by-one fallback follows, stays the log's.
+    std::stable_sort(changes.begin(), changes.end(), [&](const protocol::Change& a, const protocol::Change& b) {
+        return index.by_name.at(a.table)->id < index.by_name.at(b.table)->id;
+    });
     return changes;
 }
 namespace {
@@ -108,7 +112,8 @@ namespace {
 /// entries after `upto`, as [table id, key text], leaving out those in `known`: such a parent (a
 /// user created after the project that now names it) must travel in the same batch, or the child
 /// is refused for a missing parent.
-json queued_parent_keys(Store::Impl& impl, const TableIndex& index, const json& changes, std::int64_t upto,
+json queued_parent_keys(Store::Impl& impl, const TableIndex& index, const std::vector<protocol::Change>& changes,
+                        std::int64_t upto,
                         const std::set<std::pair<std::int64_t, std::string>>& known) {
     if (impl.query("SELECT 1 FROM ferry_changes WHERE seq > ? LIMIT 1", {upto}).rows.empty()) return json::array();
     // The batch's parent keys first (bounded by the batch), then one scan of the entries after
@@ -120,9 +125,9 @@ json queued_parent_keys(Store::Impl& impl, const TableIndex& index, const json& 
     };
     std::map<std::string, ForeignKeys> fks_of;  // per table, read once per batch
     for (const auto& ch : changes) {
-        if (!ch.contains("vals")) continue;
-        const json& vals = ch["vals"];
-        const std::string table = ch["t"].get<std::string>();
+        if (ch.vals.empty()) continue;
+        const json& vals = ch.vals;
+        const std::string& table = ch.table;
         auto [slot, fresh] = fks_of.emplace(table, ForeignKeys{});
         if (fresh)
             for (const auto& r : impl.query("SELECT id, \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?) ORDER BY id, seq",
@@ -146,7 +151,7 @@ json queued_parent_keys(Store::Impl& impl, const TableIndex& index, const json& 
                 key.push_back(vals[from]);
                 const std::string target = to.empty() && i < p.pk_columns.size() ? p.pk_columns[i] : to;
                 where += (where.empty() ? "" : " AND ") + quote_ident(target) + " = ?";
-                args.push_back(from_json(vals[from], ch["t"].get<std::string>() + "." + from));
+                args.push_back(from_json(vals[from], table + "." + from));
             }
             if (!usable) continue;
             std::string parent_key = key.dump();

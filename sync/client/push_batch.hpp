@@ -3,11 +3,12 @@
 #pragma once
 
 #include "sync/client/rows.hpp"
+#include "sync/protocol/messages.hpp"
 
 namespace ferry::detail {
 
 /// The most changes one push batch may hold (the server refuses larger ones: docs/protocol.md).
-constexpr int k_max_push_batch = 10000;
+constexpr int k_max_push_batch = static_cast<int>(protocol::k_max_batch);
 
 /// A batch cut from the change log: every entry up to `upto`, plus the rows `extra` (JSON array
 /// of [table id, key text]) with all their entries up to `extra_upto`: parents queued after the
@@ -16,7 +17,7 @@ struct BatchCut {
     std::int64_t upto = 0;
     json extra = json::array();
     std::int64_t extra_upto = 0;
-    json changes = json::array();
+    std::vector<protocol::Change> changes;
 };
 
 /// Cuts the next batch: at most `limit` changes (at most k_max_push_batch), never empty while the
@@ -30,8 +31,8 @@ BatchCut cut_batch(Store::Impl& impl, const TableIndex& index, int limit);
 void clear_batch(Store::Impl& impl, const BatchCut& cut);
 
 /// Folds the log entries up to `upto`, and those of the rows in `extra` up to `extra_upto`, into
-/// one change per row (docs/protocol.md, push).
-json fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto, const json& extra = json::array(),
+/// one change per row (docs/protocol.md, push), the changes of one table together.
+std::vector<protocol::Change> fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto, const json& extra = json::array(),
                   std::int64_t extra_upto = 0);
 
 }  // namespace ferry::detail

@@ -69,6 +69,41 @@ void set_counter_base(Store::Impl& impl, const CapturedTable& t, const std::stri
                  {t.id, key, col, base});
 }
 
+const json* RemoteRow::value(std::size_t i) const {
+    if (!slots || i >= slots->size() || (*slots)[i] < 0) return nullptr;
+    return &values[static_cast<std::size_t>((*slots)[i])];
+}
+
+std::vector<RemoteRow> remote_rows(const TableIndex& index, std::vector<protocol::TableRows>& tables) {
+    std::vector<RemoteRow> out;
+    for (auto& page : tables) {
+        auto found = index.by_name.find(page.table);
+        if (found == index.by_name.end()) continue;  // a table this device does not sync
+        const CapturedTable& t = *found->second;
+        auto slots = std::make_shared<std::vector<int>>(t.columns.size(), -1);
+        for (std::size_t i = 0; i < t.columns.size(); ++i) {
+            auto at = std::find(page.cols.begin(), page.cols.end(), t.columns[i]);
+            if (at != page.cols.end()) (*slots)[i] = static_cast<int>(at - page.cols.begin());
+        }
+        std::vector<int> key_slots;
+        for (const auto& k : t.pk_columns) {
+            auto at = std::find(t.columns.begin(), t.columns.end(), k);
+            const int slot = at == t.columns.end() ? -1 : (*slots)[static_cast<std::size_t>(at - t.columns.begin())];
+            if (slot < 0 && !page.rows.empty())
+                throw Error(ErrorDomain::ferry, ErrorCode::protocol,
+                            "the server's rows of table " + t.name + " lack its key column " + k);
+            key_slots.push_back(slot);
+        }
+        for (auto& key : page.gone) out.push_back(RemoteRow{&t, std::move(key), json(), slots});
+        for (auto& values : page.rows) {
+            json pk = json::array();
+            for (int slot : key_slots) pk.push_back(values[static_cast<std::size_t>(slot)]);
+            out.push_back(RemoteRow{&t, std::move(pk), std::move(values), slots});
+        }
+    }
+    return out;
+}
+
 namespace {
 bool is_unique_violation(const Error& e) {
     return e.domain() == ErrorDomain::sqlite &&
@@ -83,7 +118,7 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
     const std::string key_text = r.pk.dump();
     const auto keys = key_values(t, r.pk);
     const Pending* p = pending.find(t.id, key_text);
-    if (r.row.is_null()) {
+    if (!r.exists()) {
         if (p && p->inserted && p->last_op != 3) return;  // created here again; the push decides
         impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys);
         // A local delete not yet pushed still travels: its clock may be newer than the server's
@@ -93,7 +128,6 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
         if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, key_text});
         return;
     }
-    if (!r.row.is_object()) throw Error(ErrorDomain::ferry, ErrorCode::protocol, "bad row for table " + t.name);
     if (p && (p->last_op == 3 || p->mask == -1)) return;  // deleted or (re)created locally: the push decides
     std::optional<Row> local;
     if (!t.counters.empty()) {
@@ -105,10 +139,11 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
     std::vector<std::pair<std::string, std::int64_t>> bases;
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
         const auto& c = t.columns[i];
-        if (!r.row.contains(c)) continue;
+        const json* v = r.value(i);
+        if (!v) continue;
         const bool pending_col = p && (p->mask & detail::column_bit(i));
-        if (t.is_counter(c) && r.row[c].is_number_integer()) {
-            const std::int64_t server = r.row[c].get<std::int64_t>();
+        if (t.is_counter(c) && v->is_number_integer()) {
+            const std::int64_t server = v->get<std::int64_t>();
             std::int64_t value = server;
             if (local && (*local)[i].type() == Value::Type::integer) {
                 const std::int64_t here = (*local)[i].as_int();
@@ -121,7 +156,7 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
         }
         if (pending_col) continue;
         cols.push_back(c);
-        vals.push_back(from_json(r.row[c], t.name + "." + c));
+        vals.push_back(from_json(*v, t.name + "." + c));
     }
     if (cols.empty()) return;
     if (p) {
@@ -182,10 +217,12 @@ Room make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRo
         std::vector<Value> args;
         bool usable = true;
         for (const auto& c : cols) {
-            if (c.empty() || !r.row.contains(c) || r.row[c].is_null()) usable = false;
+            auto at = std::find(t.columns.begin(), t.columns.end(), c);
+            const json* v = c.empty() || at == t.columns.end() ? nullptr : r.value(static_cast<std::size_t>(at - t.columns.begin()));
+            if (!v || v->is_null()) usable = false;
             if (!usable) break;
             where += (where.empty() ? "" : " AND ") + quote_ident(c) + " = ?";
-            args.push_back(from_json(r.row[c], t.name + "." + c));
+            args.push_back(from_json(*v, t.name + "." + c));
         }
         if (!usable) continue;
         std::string key_expr = "json_array(";
@@ -263,7 +300,7 @@ std::vector<RemoteRow> finish_snapshot(Store::Impl& impl, const TableIndex& inde
                                          " NOT IN (SELECT pk FROM ferry_snapshot_seen WHERE tbl = ?1) AND " + key +
                                          " NOT IN (SELECT pk FROM ferry_changes WHERE tbl = ?1) RETURNING " + key,
                                      {t.id});
-        for (const auto& row : gone.rows) deleted.push_back(RemoteRow{&t, json::parse(row[0].as_text()), json()});
+        for (const auto& row : gone.rows) deleted.push_back(RemoteRow{&t, json::parse(row[0].as_text()), json(), nullptr});
     }
     impl.execute("DELETE FROM ferry_snapshot_seen", {});
     impl.execute("DELETE FROM ferry_meta WHERE key = 'snapshot'", {});

@@ -4,11 +4,13 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "sync/client/rows.hpp"
+#include "sync/protocol/messages.hpp"
 
 namespace ferry::detail {
 
@@ -43,12 +45,25 @@ std::optional<std::int64_t> counter_base(Store::Impl& impl, const CapturedTable&
 void set_counter_base(Store::Impl& impl, const CapturedTable& t, const std::string& key, const std::string& col,
                       std::int64_t base);
 
-/// A row as the server has it now (`row` null: it does not exist there).
+/// A row as the server has it now: its values as the answer sent them (a JSON array), or none
+/// when it does not exist there (for this device).
 struct RemoteRow {
     const CapturedTable* table = nullptr;
     json pk;
-    json row;
+    json values;  ///< null: no such row on the server
+    /// Where each of table->columns is in `values` (-1: not sent); shared by one table's rows of
+    /// an answer.
+    std::shared_ptr<const std::vector<int>> slots;
+
+    bool exists() const { return !values.is_null(); }
+    /// The value of the table's column `i`, or nullptr when the server did not send it.
+    const json* value(std::size_t i) const;
 };
+
+/// The rows of an answer's tables (protocol::TableRows, moved from) that this device syncs, in
+/// the answer's table order, each table's keys with no row first (a delete frees unique values
+/// its rows may take). Throws Error(protocol) for a table whose rows lack a key column.
+std::vector<RemoteRow> remote_rows(const TableIndex& index, std::vector<protocol::TableRows>& tables);
 
 /// Applies rows from the server (capture must be off: see remote_transaction). Rows whose
 /// unique values an out-of-date local row holds are retried after the rest; when no row can

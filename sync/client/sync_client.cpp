@@ -18,23 +18,18 @@
 #include "sync/client/push_batch.hpp"
 #include "sync/client/remote_apply.hpp"
 #include "sync/client/sync_lock.hpp"
+#include "sync/protocol/codec.hpp"
 #include "lib/core/ids.hpp"
 
 namespace ferry {
 namespace {
 using namespace detail;
 
-json parse_response(const std::string& text, const char* endpoint) {
-    try {
-        auto j = json::parse(text);
-        if (!j.is_object()) throw json::type_error::create(302, "not an object", nullptr);
-        return j;
-    } catch (const json::exception& e) {
-        throw Error(ErrorDomain::ferry, ErrorCode::protocol,
-                    std::string("the server's ") + endpoint + " response is not valid: " + e.what());
-    }
+/// Sends one request and returns its answer's JSON (decoded by the caller).
+template <class Request>
+json exchange(Transport& transport, const char* endpoint, const Request& request) {
+    return protocol::parse_answer(transport.call(endpoint, protocol::encode(request).dump()), endpoint);
 }
-
 
 void report(const SyncOptions& o, const char* phase, std::int64_t done, std::int64_t pending) {
     if (o.on_progress) o.on_progress(SyncProgress{phase, done, pending});
@@ -45,19 +40,16 @@ void notify_applied(const SyncOptions& o, const std::vector<detail::RemoteRow>& 
     if (!o.on_remote_changes || rows.empty()) return;
     std::vector<RemoteChange> changes;
     changes.reserve(rows.size());
-    for (const auto& r : rows) changes.push_back(RemoteChange{r.table->name, r.pk.dump(), r.row.is_null()});
+    for (const auto& r : rows) changes.push_back(RemoteChange{r.table->name, r.pk.dump(), !r.exists()});
     o.on_remote_changes(changes);
 }
 
 /// The server's "held_back" note (protocol.md, pull) as a sentence for the operator.
-std::string held_back_warning(const json& who) {
-    std::string out = "pulls are held back by a transaction open for " +
-                      std::to_string(who.value("open_ms", std::int64_t{0}) / 1000) + " s in the cloud database (pid " +
-                      std::to_string(who.value("pid", std::int64_t{0}));
-    const auto state = who.value("state", std::string());
-    const auto application = who.value("application_name", std::string());
-    if (!state.empty()) out += ", " + state;
-    if (!application.empty()) out += ", application '" + application + "'";
+std::string held_back_warning(const protocol::HeldBack& who) {
+    std::string out = "pulls are held back by a transaction open for " + std::to_string(who.open_ms / 1000) +
+                      " s in the cloud database (pid " + std::to_string(who.pid);
+    if (!who.state.empty()) out += ", " + who.state;
+    if (!who.application_name.empty()) out += ", application '" + who.application_name + "'";
     return out + "): changes committed after it began arrive once it ends; commit or end that transaction";
 }
 
@@ -65,24 +57,18 @@ std::string held_back_warning(const json& who) {
 /// the rows it sent: HLC's receive rule), and sets it back when it runs further ahead of the
 /// server's than the server accepts (a device clock that was wrong, or a server clock that was,
 /// and has been set right): its writes would otherwise be refused forever.
-void observe_clocks(Store::Impl& impl, const json& response) {
-    auto number = [&](const char* key) -> std::optional<std::int64_t> {
-        auto it = response.find(key);
-        if (it == response.end() || !it->is_number_integer()) return std::nullopt;
-        return it->get<std::int64_t>();
-    };
-    const auto server = number("server_hlc");
-    if (auto rows = number("max_hlc")) impl.clock.observe(*rows);
-    if (server) impl.clock.observe(*server);
-    const auto skew = number("max_skew_ms");
-    if (server && skew && impl.clock.last() > *server + (*skew << 16)) impl.rewind_clock(*server);
+void observe_clocks(Store::Impl& impl, const protocol::Clocks& clocks) {
+    impl.clock.observe(clocks.max_hlc);
+    impl.clock.observe(clocks.server_hlc);
+    if (impl.clock.last() > clocks.server_hlc + (clocks.max_skew_ms << 16)) impl.rewind_clock(clocks.server_hlc);
 }
 
-/// The cut batch in flight, as stored in ferry_meta (push_inflight).
+/// The cut batch in flight, as stored in ferry_meta (push_inflight): the log entries it covers,
+/// and its changes (moved out of the cut) in their canonical record (protocol::changes_record).
 struct InFlight {
     std::int64_t seq = 0;
     BatchCut cut;
-    std::string changes_text;  // serialised once: stored and sent as is
+    std::vector<protocol::Change> changes;
 };
 
 std::optional<InFlight> load_inflight(Store::Impl& impl) {
@@ -94,11 +80,10 @@ std::optional<InFlight> load_inflight(Store::Impl& impl) {
     b.cut.upto = j.at("upto").get<std::int64_t>();
     b.cut.extra = j.value("extra", json::array());
     b.cut.extra_upto = j.value("extra_upto", std::int64_t{0});
-    b.cut.changes = std::move(j.at("changes"));
+    b.changes = protocol::changes_from_record(j.at("changes"), "the push batch in flight");
     // A batch larger than the protocol allows (cut by an older version) was never applied by any
     // server: it is cut again.
-    if (b.cut.changes.size() > static_cast<std::size_t>(k_max_push_batch)) return std::nullopt;
-    b.changes_text = b.cut.changes.dump();
+    if (b.changes.size() > static_cast<std::size_t>(k_max_push_batch)) return std::nullopt;
     return b;
 }
 
@@ -116,11 +101,12 @@ std::optional<InFlight> cut_next(Store::Impl& impl, const TableIndex& index, int
             }
             InFlight b;
             b.seq = std::stoll(impl.meta("push_seq").value_or("0")) + 1;
-            b.changes_text = cut.changes.dump();
+            b.changes = std::move(cut.changes);
             b.cut = std::move(cut);
             const std::string stored = R"({"seq":)" + std::to_string(b.seq) + R"(,"upto":)" + std::to_string(b.cut.upto) +
                                        R"(,"extra":)" + b.cut.extra.dump() + R"(,"extra_upto":)" +
-                                       std::to_string(b.cut.extra_upto) + R"(,"changes":)" + b.changes_text + "}";
+                                       std::to_string(b.cut.extra_upto) + R"(,"changes":)" +
+                                       protocol::changes_record(b.changes).dump() + "}";
             impl.set_meta("push_inflight", stored);
             out = std::move(b);
             return;
@@ -145,59 +131,61 @@ std::string rotate_site(Store::Impl& impl) {
            "copied): the store now syncs as " + new_site + " and pushed its pending changes again";
 }
 
+/// The row of each change in a push answer (by table and key), moved out of `rows`; a change
+/// whose key the answer does not carry gets none.
+std::vector<RemoteRow> rows_of(const std::vector<protocol::Change>& changes, std::vector<RemoteRow> rows) {
+    std::map<std::pair<std::string, std::string>, std::size_t> by_key;
+    for (std::size_t i = 0; i < rows.size(); ++i) by_key.emplace(std::make_pair(rows[i].table->name, rows[i].pk.dump()), i);
+    std::vector<RemoteRow> out;
+    for (const auto& ch : changes) {
+        auto it = by_key.find({ch.table, ch.pk.dump()});
+        if (it == by_key.end()) continue;
+        out.push_back(std::move(rows[it->second]));
+        by_key.erase(it);
+    }
+    return out;
+}
+
 /// Records a push answer: clears the covered log, keeps rejections, takes the server's rows; in
 /// one local transaction with the new batch sequence.
-void acknowledge(Store::Impl& impl, const SyncOptions& options, const InFlight& batch, const json& response,
+void acknowledge(Store::Impl& impl, const SyncOptions& options, const InFlight& batch, protocol::PushAnswer& answer,
                  const TableIndex& index, SyncReport& rep) {
-    const json& changes = batch.cut.changes;
-    if (response.value("seq", std::int64_t(0)) != batch.seq)
-        throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server answered another push batch");
-    const json results = response.value("results", json());
-    if (!results.is_array() || results.size() != changes.size())
+    const auto& changes = batch.changes;
+    if (answer.seq != batch.seq) throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server answered another push batch");
+    if (answer.results.size() != changes.size())
         throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's push results do not match the batch");
-    for (const auto& res : results) {
-        const auto status = res.is_object() && res.contains("status") && res["status"].is_string()
-                                ? res["status"].get<std::string>()
-                                : std::string();
-        if (status != "applied" && status != "superseded" && status != "rejected")
-            throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's push answer holds a malformed result: " + res.dump());
-    }
-    observe_clocks(impl, response);
-    std::vector<RemoteRow> rows;
+    observe_clocks(impl, answer.clocks);
+    std::vector<RemoteRow> rows = rows_of(changes, remote_rows(index, answer.tables));
     remote_transaction(impl, [&] {
         clear_batch(impl, batch.cut);
         for (std::size_t i = 0; i < changes.size(); ++i) {
             rep.pushed++;
-            const json& ch = changes[i];
-            const json& res = results[i];
-            auto t = index.by_name.find(ch.at("t").get<std::string>());
+            const protocol::Change& ch = changes[i];
+            const protocol::PushResult& res = answer.results[i];
+            auto t = index.by_name.find(ch.table);
             if (t == index.by_name.end()) continue;
-            const std::string status = res.is_object() ? res.value("status", std::string("applied")) : "applied";
-            const std::string key = ch["pk"].dump();
+            const std::string key = ch.pk.dump();
             // Counter bases move by what this batch sent, accepted or not: an accepted delta
             // is in the server's total, a refused one is dropped.
-            if (ch.contains("deltas"))
-                for (auto d = ch["deltas"].begin(); d != ch["deltas"].end(); ++d)
-                    set_counter_base(impl, *t->second, key, d.key(),
-                                     counter_base(impl, *t->second, key, d.key()).value_or(0) + d.value().get<std::int64_t>());
-            if (ch["op"] == 1 && ch.contains("vals"))
+            for (const auto& [column, delta] : ch.deltas)
+                set_counter_base(impl, *t->second, key, column,
+                                 counter_base(impl, *t->second, key, column).value_or(0) + delta);
+            if (ch.op == 1)
                 for (const auto& c : t->second->counters)
-                    if (ch["vals"].contains(c) && ch["vals"][c].is_number_integer())
-                        set_counter_base(impl, *t->second, key, c, ch["vals"][c].get<std::int64_t>());
-            if (status == "applied") {
+                    if (ch.vals.contains(c) && ch.vals[c].is_number_integer())
+                        set_counter_base(impl, *t->second, key, c, ch.vals[c].get<std::int64_t>());
+            if (res.status == "applied") {
                 rep.applied++;
-            } else if (status == "rejected") {
+            } else if (res.status == "rejected") {
                 rep.rejected++;
                 impl.execute(
                     "INSERT INTO ferry_rejected(tbl, pk, op, code, reason, row_values, hlc, rejected_at) "
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    {t->first, key, op_name(ch["op"].get<int>()), res.value("code", std::string("invalid_argument")),
-                     res.value("reason", std::string()), ch.contains("vals") ? Value(ch["vals"].dump()) : Value(),
-                     ch["hlc"].get<std::int64_t>(), Store::now_timestamp()});
+                    {t->first, key, op_name(ch.op), res.code.empty() ? std::string("invalid_argument") : res.code,
+                     res.reason, ch.op != 3 ? Value(ch.vals.dump()) : Value(), ch.hlc, Store::now_timestamp()});
             } else {
                 rep.superseded++;
             }
-            if (res.is_object() && res.contains("row")) rows.push_back(RemoteRow{t->second, ch["pk"], res["row"]});
         }
         PendingWrites pending(impl, rows);  // writes made after the batch was cut
         apply_remote_rows(impl, rows, pending);
@@ -275,17 +263,17 @@ SyncReport SyncClient::push() {
             crash_point("push.cut");
 
             // 2. Send. A failure here leaves the batch in flight: the next push sends it again.
-            const std::string request = R"({"app":)" + json(impl.app).dump() + R"(,"site":)" + json(impl.site_id).dump() +
-                                        R"(,"seq":)" + std::to_string(batch->seq) + R"(,"changes":)" +
-                                        batch->changes_text + "}";
-            json response;
+            protocol::PushRequest request{impl.app, impl.site_id, batch->seq, std::move(batch->changes)};
+            json text;
             try {
-                response = parse_response(m_transport.call("push", request), "push");
+                text = exchange(m_transport, "push", request);
             } catch (const Error& e) {
                 if (e.code() != ErrorCode::site_reused) throw;
                 rep.warnings.push_back(rotate_site(impl));
                 continue;
             }
+            batch->changes = std::move(request.changes);
+            protocol::PushAnswer response = protocol::decode_push_answer(std::move(text));
             crash_point("push.answered");
             acknowledge(impl, m_options, *batch, response, index, rep);
             crash_point("push.acked");
@@ -307,34 +295,40 @@ SyncReport SyncClient::pull_locked() {
     int rounds_without_fetch = 0;
     for (;;) {
         const std::string cursor = impl.meta("pull_cursor").value_or("");
-        std::optional<json> snapshot;
-        if (auto s = impl.meta("snapshot")) snapshot = json::parse(*s);
+        std::optional<protocol::SnapshotState> snapshot;
+        if (auto s = impl.meta("snapshot")) snapshot = protocol::snapshot_from_record(json::parse(*s), "the stored snapshot position");
         // A fresh store starts with a snapshot of the current data rather than the whole history.
         if (!snapshot && cursor.empty()) {
             impl.transaction([&] {
                 impl.execute("DELETE FROM ferry_snapshot_seen", {});
                 impl.set_meta("snapshot", "{}");
             });
-            snapshot = json::object();
+            snapshot = protocol::SnapshotState{};
         }
-        json request = {{"app", impl.app},
-                        {"site", impl.site_id},
-                        {"cursor", cursor},
-                        {"limit", m_options.pull_page},
-                        {"acked_seq", std::stoll(impl.meta("push_seq").value_or("0"))}};
-        if (snapshot) request["snapshot"] = *snapshot;
+        protocol::PullRequest request;
+        request.app = impl.app;
+        request.site = impl.site_id;
+        request.cursor = cursor;
+        request.limit = m_options.pull_page;
+        request.acked_seq = std::stoll(impl.meta("push_seq").value_or("0"));
+        request.snapshot = snapshot;
         // Rows cleared out of the way earlier: ask for their current state too (a snapshot
         // brings every row anyway).
-        json fetch = json::array();
-        if (!snapshot)
+        std::vector<std::pair<std::int64_t, std::string>> fetched;  // (table id, key text)
+        if (!snapshot) {
+            std::map<std::int64_t, std::size_t> group;  // table id -> its entry in request.fetch
             for (const auto& row : impl.query("SELECT tbl, pk FROM ferry_refetch LIMIT ?", {static_cast<std::int64_t>(m_options.pull_page)}).rows) {
-            auto t = index.by_id.find(row[0].as_int());
-            if (t != index.by_id.end()) fetch.push_back({{"t", t->second->name}, {"pk", json::parse(row[1].as_text())}});
+                auto t = index.by_id.find(row[0].as_int());
+                if (t == index.by_id.end()) continue;
+                auto [slot, fresh] = group.emplace(t->first, request.fetch.size());
+                if (fresh) request.fetch.push_back(protocol::TableKeys{t->second->name, {}});
+                request.fetch[slot->second].keys.push_back(json::parse(row[1].as_text()));
+                fetched.emplace_back(t->first, row[1].as_text());
+            }
         }
-        if (!fetch.empty()) request["fetch"] = fetch;
-        json response;
+        json text;
         try {
-            response = parse_response(m_transport.call("pull", request.dump()), "pull");
+            text = exchange(m_transport, "pull", request);
             crash_point(snapshot ? "snapshot.answered" : "pull.answered");
         } catch (const Error& e) {
             if (e.code() != ErrorCode::resync_required || snapshot) throw;
@@ -346,33 +340,26 @@ SyncReport SyncClient::pull_locked() {
             report(m_options, "resync", 0, 1);
             continue;
         }
-        if (!response.contains("rows") || !response["rows"].is_array() || !response.contains("cursor") ||
-            !response["cursor"].is_string())
-            throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's pull response lacks rows or cursor");
-        observe_clocks(impl, response);
-        std::vector<RemoteRow> rows;
-        for (const auto& r : response["rows"]) {
-            auto t = index.by_name.find(r.value("t", std::string()));
-            if (t == index.by_name.end()) continue;  // a table this device does not sync
-            rows.push_back(RemoteRow{t->second, r.at("pk"), r.value("row", json())});
-        }
+        protocol::PullAnswer response = protocol::decode_pull_answer(std::move(text));
+        observe_clocks(impl, response.clocks);
+        std::int64_t received = 0;
+        for (const auto& t : response.tables) received += static_cast<std::int64_t>(t.rows.size() + t.gone.size());
+        std::vector<RemoteRow> rows = remote_rows(index, response.tables);
         std::vector<RemoteRow> gone;  // rows a finished snapshot found deleted on the server
         remote_transaction(impl, [&] {
-            for (const auto& f : fetch)
-                impl.execute("DELETE FROM ferry_refetch WHERE tbl = ? AND pk = ?",
-                             {index.by_name.at(f["t"].get<std::string>())->id, f["pk"].dump()});
+            for (const auto& [table_id, key] : fetched)
+                impl.execute("DELETE FROM ferry_refetch WHERE tbl = ? AND pk = ?", {table_id, key});
             PendingWrites pending(impl, rows);
             apply_remote_rows(impl, rows, pending);
             if (snapshot) {
                 for (const auto& r : rows)
                     impl.execute("INSERT OR IGNORE INTO ferry_snapshot_seen(tbl, pk) VALUES (?, ?)", {r.table->id, r.pk.dump()});
-                const json next = response.value("snapshot", json());
-                if (next.is_object())
-                    impl.set_meta("snapshot", next.dump());
+                if (response.snapshot)
+                    impl.set_meta("snapshot", protocol::snapshot_record(*response.snapshot).dump());
                 else
-                    gone = finish_snapshot(impl, index, response["cursor"].get<std::string>());
+                    gone = finish_snapshot(impl, index, response.cursor);
             } else {
-                impl.set_meta("pull_cursor", response["cursor"].get<std::string>());
+                impl.set_meta("pull_cursor", response.cursor);
             }
             impl.set_meta("last_sync_at", Store::now_timestamp());
             impl.save_clock();
@@ -380,17 +367,16 @@ SyncReport SyncClient::pull_locked() {
         crash_point(snapshot ? "snapshot.applied" : "pull.applied");
         rows.insert(rows.end(), gone.begin(), gone.end());
         notify_applied(m_options, rows);
-        if (response.contains("held_back") && response["held_back"].is_object() && rep.warnings.empty())
-            rep.warnings.push_back(held_back_warning(response["held_back"]));
-        rep.pulled += static_cast<std::int64_t>(response["rows"].size());
+        if (response.held_back && rep.warnings.empty()) rep.warnings.push_back(held_back_warning(*response.held_back));
+        rep.pulled += received;
         rep.cursor = impl.meta("pull_cursor").value_or("");
-        const bool more = response.value("more", false);
+        const bool more = response.more;
         report(m_options, "pull", rep.pulled, more ? 1 : 0);
         const auto refetch = impl.query("SELECT count(*) FROM ferry_refetch", {}).rows[0][0].as_int();
         // Go on while the server has more, or while rows to fetch remain: once when the page asked
         // for none, then for as long as their number shrinks.
-        if (!more && (refetch == 0 || (fetch.empty() ? ++rounds_without_fetch > 1
-                                                      : refetch >= static_cast<std::int64_t>(fetch.size()))))
+        if (!more && (refetch == 0 || (fetched.empty() ? ++rounds_without_fetch > 1
+                                                      : refetch >= static_cast<std::int64_t>(fetched.size()))))
             break;
     }
     return rep;
@@ -402,19 +388,17 @@ std::int64_t SyncClient::lease_ids() {
 
 std::int64_t SyncClient::lease_locked() {
     auto& impl = m_store.impl();
-    json requests = json::array();
+    protocol::LeaseRequest request{impl.app, impl.site_id, {}};
     for (const auto& need : detail::lease_needs(impl, m_options.lease_low_water))
-        requests.push_back({{"t", need.table}, {"column", need.column}, {"count", m_options.lease_block}});
-    if (requests.empty()) return 0;
-    json request = {{"app", impl.app}, {"site", impl.site_id}, {"requests", requests}};
-    json response = parse_response(m_transport.call("lease", request.dump()), "lease");
+        request.requests.push_back(protocol::LeaseAsk{need.table, need.column, m_options.lease_block});
+    if (request.requests.empty()) return 0;
+    const protocol::LeaseAnswer response = protocol::decode_lease_answer(exchange(m_transport, "lease", request));
     crash_point("lease.answered");
     std::int64_t leased = 0;
     impl.transaction([&] {
-        for (const auto& l : response.value("leases", json::array())) {
-            auto ids = l.at("ids").get<std::vector<std::int64_t>>();
-            leased += static_cast<std::int64_t>(ids.size());
-            detail::add_lease(impl, l.at("t").get<std::string>(), l.at("column").get<std::string>(), ids);
+        for (const auto& l : response.leases) {
+            leased += static_cast<std::int64_t>(l.ids.size());
+            detail::add_lease(impl, l.table, l.column, l.ids);
         }
     });
     report(m_options, "lease", leased, 0);

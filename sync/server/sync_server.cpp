@@ -15,6 +15,7 @@
 #include "ferry/clock.hpp"
 #include "ferry/error.hpp"
 #include "lib/schema/sync_rules.hpp"
+#include "sync/protocol/codec.hpp"
 #include "sync/server/pg_error.hpp"
 #include "sync/server/device_role.hpp"
 
@@ -22,9 +23,6 @@ namespace ferry::detail {
 namespace {
 using nlohmann::json;
 
-constexpr int k_max_batch = 10000;
-constexpr int k_max_page = 10000;
-constexpr int k_max_lease = 10000;
 // A batch that meets a deadlock or a serialization failure is merged again from the start this
 // many times before the device is told busy (and sends it again on its next sync).
 constexpr int k_push_attempts = 5;
@@ -55,18 +53,16 @@ PullBound pull_bound(pqxx::work& tx) {
 
 /// When a running transaction holds the bound back, changes are waiting behind it, and it has
 /// been open for at least `notice_ms`: who it is, for the device to pass on to its operator.
-json held_back(pqxx::work& tx, const PullBound& bound, std::int64_t notice_ms) {
-    if (!bound.in_progress) return nullptr;
+std::optional<protocol::HeldBack> held_back(pqxx::work& tx, const PullBound& bound, std::int64_t notice_ms) {
+    if (!bound.in_progress) return std::nullopt;
     auto r = tx.exec_params(
         "SELECT a.pid, floor(extract(epoch FROM now() - a.xact_start) * 1000)::bigint, a.state, a.application_name "
         "FROM pg_stat_activity a WHERE a.backend_xid = $1::text::xid8::xid AND a.datname = current_database() "
         "AND EXISTS (SELECT 1 FROM ferry.changes c WHERE c.xid >= $1::text::xid8)",
         bound.xid);
-    if (r.empty() || r[0][1].is_null() || r[0][1].as<std::int64_t>() < notice_ms) return nullptr;
-    return {{"pid", r[0][0].as<std::int64_t>()},
-            {"open_ms", r[0][1].as<std::int64_t>()},
-            {"state", r[0][2].is_null() ? "" : r[0][2].c_str()},
-            {"application_name", r[0][3].is_null() ? "" : r[0][3].c_str()}};
+    if (r.empty() || r[0][1].is_null() || r[0][1].as<std::int64_t>() < notice_ms) return std::nullopt;
+    return protocol::HeldBack{r[0][0].as<std::int64_t>(), r[0][1].as<std::int64_t>(), r[0][2].is_null() ? "" : r[0][2].c_str(),
+                              r[0][3].is_null() ? "" : r[0][3].c_str()};
 }
 
 struct Position {
@@ -84,23 +80,6 @@ std::optional<Position> parse_position(const std::string& text) {
 
 [[noreturn]] void bad_request(const std::string& what) {
     throw Error(ErrorDomain::ferry, ErrorCode::protocol, "bad request: " + what);
-}
-
-std::string require_site(const json& req) {
-    if (!req.contains("site") || !req["site"].is_string()) bad_request("'site' (string) is required");
-    static const std::regex site_re("[0-9A-Za-z_-]{1,64}");
-    const auto site = req["site"].get<std::string>();
-    if (!std::regex_match(site, site_re)) bad_request("'site' must be 1-64 characters of [0-9A-Za-z_-]");
-    if (site == "server") bad_request("'server' is reserved for writers outside Ferry");
-    return site;
-}
-
-std::int64_t require_int(const json& req, const char* key, std::int64_t min, std::int64_t max) {
-    if (!req.contains(key) || !req[key].is_number_integer()) bad_request(std::string("'") + key + "' (integer) is required");
-    auto v = req[key].get<std::int64_t>();
-    if (v < min || v > max)
-        bad_request(std::string("'") + key + "' must be between " + std::to_string(min) + " and " + std::to_string(max));
-    return v;
 }
 
 std::string ord_array(const std::vector<int>& ords) {
@@ -136,13 +115,12 @@ Rejection rejection_for(const pqxx::sql_error& e) {
 
 /// Where a change holds text PostgreSQL refuses to store (a NUL character: jsonb and text both
 /// refuse U+0000), as "table.column" or "the key of table"; nothing when it holds none.
-std::optional<std::string> unstorable_text(const PgTable& t, const json& change) {
+std::optional<std::string> unstorable_text(const PgTable& t, const protocol::Change& change) {
     auto has_nul = [](const json& v) { return v.is_string() && v.get_ref<const std::string&>().find('\0') != std::string::npos; };
-    for (const auto& k : change["pk"])
+    for (const auto& k : change.pk)
         if (has_nul(k)) return "the key of " + t.name;
-    if (change.contains("vals") && change["vals"].is_object())
-        for (auto it = change["vals"].begin(); it != change["vals"].end(); ++it)
-            if (has_nul(it.value())) return t.name + "." + it.key();
+    for (auto it = change.vals.begin(); it != change.vals.end(); ++it)
+        if (has_nul(it.value())) return t.name + "." + it.key();
     return std::nullopt;
 }
 
@@ -361,6 +339,65 @@ std::string readable_expr(const PgTable& t, const std::string& user) {
     return "(" + user + "::text IS NULL OR EXISTS (SELECT 1 FROM ferry.rows fr WHERE fr.tbl = " + pg_literal(t.name) +
            " AND fr.pk = " + device_key_expr(t, "t") + " AND fr.readers && ARRAY[" + user + "::text, '*']))";
 }
+
+/// The rows of an answer grouped per table (protocol::TableRows), the tables in sync-rules order
+/// (parents first) and each table's rows in the order they were added.
+class RowsBuilder {
+public:
+    explicit RowsBuilder(const std::vector<PgTable>& tables) : m_tables(tables) {}
+
+    /// The current row of `pk` in `t` (null: there is none): a row's key columns hold `pk`, the
+    /// key as it was logged or asked for, so the receiver finds each key's row by its own spelling.
+    void add(const PgTable& t, const json& pk, const json* row) {
+        Group& g = group(t);
+        if (!row) {
+            g.rows.gone.push_back(pk);
+            return;
+        }
+        json values = json::array();
+        for (std::size_t i = 0; i < g.rows.cols.size(); ++i) {
+            if (g.key_index[i] >= 0) {
+                values.push_back(pk[static_cast<std::size_t>(g.key_index[i])]);
+                continue;
+            }
+            auto it = row->find(g.rows.cols[i]);
+            values.push_back(it == row->end() ? json() : *it);
+        }
+        g.rows.rows.push_back(std::move(values));
+    }
+
+    std::vector<protocol::TableRows> take() {
+        std::vector<protocol::TableRows> out;
+        for (const auto& t : m_tables) {
+            auto it = m_groups.find(t.name);
+            if (it != m_groups.end()) out.push_back(std::move(it->second.rows));
+        }
+        return out;
+    }
+
+private:
+    struct Group {
+        protocol::TableRows rows;
+        std::vector<int> key_index;  // per column of rows.cols: its place in the key, or -1
+    };
+
+    Group& group(const PgTable& t) {
+        auto [it, fresh] = m_groups.emplace(t.name, Group{});
+        if (fresh) {
+            it->second.rows.table = t.name;
+            for (const auto& c : t.columns) {
+                if (!c.synced) continue;
+                it->second.rows.cols.push_back(c.name);
+                auto k = std::find(t.pk.begin(), t.pk.end(), c.name);
+                it->second.key_index.push_back(k == t.pk.end() ? -1 : static_cast<int>(k - t.pk.begin()));
+            }
+        }
+        return it->second;
+    }
+
+    const std::vector<PgTable>& m_tables;
+    std::map<std::string, Group> m_groups;
+};
 }  // namespace
 
 SyncServer::SyncServer(std::string app, ServerOptions options) : m_app(std::move(app)), m_options(options) {}
@@ -389,27 +426,31 @@ std::map<std::pair<std::string, std::string>, json> SyncServer::current_rows(pqx
     return out;
 }
 
-void SyncServer::attach_current_rows(pqxx::transaction_base& tx, const json& changes, json& results, json& keys_out) {
+std::vector<protocol::TableRows> SyncServer::rows_of_changes(pqxx::transaction_base& tx,
+                                                             const std::vector<protocol::Change>& changes, json& keys_out) {
     std::map<std::string, json> keys;
-    for (const auto& ch : changes)
-        if (ch.is_object() && ch.contains("t") && ch["t"].is_string() && ch.contains("pk") && ch["pk"].is_array() &&
-            find_table(tx, ch["t"].get<std::string>()) &&
-            ch["pk"].size() == find_table(tx, ch["t"].get<std::string>())->pk.size()) {
-            keys[ch["t"].get<std::string>()].push_back(ch["pk"]);
-            keys_out.push_back({ch["t"], ch["pk"]});
-        }
-    const auto rows = current_rows(tx, keys);
-    for (std::size_t i = 0; i < changes.size() && i < results.size(); ++i) {
-        const json& ch = changes[i];
-        if (!ch.is_object() || !ch.contains("t") || !ch["t"].is_string() || !ch.contains("pk") ||
-            !keys.count(ch["t"].get<std::string>()))
-            continue;
-        auto it = rows.find({ch["t"].get<std::string>(), ch["pk"].dump()});
-        results[i]["row"] = it == rows.end() ? json() : it->second;
+    std::vector<const PgTable*> table_of(changes.size(), nullptr);
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        const PgTable* t = find_table(tx, changes[i].table);
+        if (!t || changes[i].pk.size() != t->pk.size()) continue;
+        table_of[i] = t;
+        keys[t->name].push_back(changes[i].pk);
+        keys_out.push_back({t->name, changes[i].pk});
     }
+    const auto rows = current_rows(tx, keys);
+    RowsBuilder out(tables(tx));
+    std::set<std::pair<std::string, std::string>> sent;
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        if (!table_of[i]) continue;
+        std::pair<std::string, std::string> key{table_of[i]->name, changes[i].pk.dump()};
+        if (!sent.insert(key).second) continue;
+        auto it = rows.find(key);
+        out.add(*table_of[i], changes[i].pk, it == rows.end() ? nullptr : &it->second);
+    }
+    return out.take();
 }
 
-void SyncServer::add_clocks(pqxx::transaction_base& tx, const json& keys, json& answer, std::int64_t at_least) {
+protocol::Clocks SyncServer::clocks_for(pqxx::transaction_base& tx, const json& keys, std::int64_t at_least) {
     // HLC's receive rule (DESIGN.md decision 1): the device ratchets past every clock it receives
     // (max_hlc, the greatest recorded for any of the answer's rows), so an edit it makes after
     // seeing them is ordered after each of their values. One statement with the server's clock.
@@ -418,9 +459,8 @@ void SyncServer::add_clocks(pqxx::transaction_base& tx, const json& keys, json& 
         "coalesce((SELECT max((c.value ->> 0)::bigint) FROM jsonb_each(r.clocks) c), 0))), 0) "
         "FROM jsonb_array_elements($1::jsonb) k JOIN ferry.rows r ON r.tbl = k ->> 0 AND r.pk = k -> 1",
         keys.dump());
-    answer["server_hlc"] = r[0][0].as<std::int64_t>();
-    answer["max_hlc"] = std::max(r[0][1].as<std::int64_t>(), at_least);
-    answer["max_skew_ms"] = m_options.max_clock_skew_ms;
+    return protocol::Clocks{r[0][0].as<std::int64_t>(), std::max(r[0][1].as<std::int64_t>(), at_least),
+                            m_options.max_clock_skew_ms};
 }
 
 std::optional<std::string> SyncServer::reader() const {
@@ -512,27 +552,36 @@ json SyncServer::handle(pqxx::connection& c, const Principal& who, const std::st
     if (!who.trusted && who.user.empty())
         throw Error(ErrorDomain::ferry, ErrorCode::unauthenticated, "a request must be made for a user or a trusted process");
     m_who = who;
-    if (!request.is_object()) bad_request("the body must be a JSON object");
-    if (request.contains("app") && request["app"] != m_app)
-        throw Error(ErrorDomain::ferry, ErrorCode::wrong_app,
-                    "this server syncs app '" + m_app + "', not " + request["app"].dump());
-    check_database(c);
-    if (endpoint == "push") return push(c, request);
-    if (endpoint == "pull") return pull(c, request);
-    if (endpoint == "lease") return lease(c, request);
+    if (endpoint == "push") {
+        auto req = protocol::decode_push_request(request);
+        admit(c, req.app);
+        return protocol::encode(push(c, req));
+    }
+    if (endpoint == "pull") {
+        auto req = protocol::decode_pull_request(request);
+        admit(c, req.app);
+        return protocol::encode(pull(c, req));
+    }
+    if (endpoint == "lease") {
+        auto req = protocol::decode_lease_request(request);
+        admit(c, req.app);
+        return protocol::encode(lease(c, req));
+    }
     bad_request("unknown endpoint '" + endpoint + "' (push, pull, lease)");
 }
 
-json SyncServer::push(pqxx::connection& c, const json& req) {
+void SyncServer::admit(pqxx::connection& c, const std::string& app) {
+    if (!app.empty() && app != m_app)
+        throw Error(ErrorDomain::ferry, ErrorCode::wrong_app, "this server syncs app '" + m_app + "', not '" + app + "'");
+    check_database(c);
+}
+
+protocol::PushAnswer SyncServer::push(pqxx::connection& c, const protocol::PushRequest& req) {
     Batch batch;
-    batch.site = require_site(req);
-    batch.seq = require_int(req, "seq", 1, INT64_MAX);
-    if (!req.contains("changes") || !req["changes"].is_array()) bad_request("'changes' (array) is required");
-    batch.changes = &req["changes"];
-    if (batch.changes->size() > static_cast<std::size_t>(k_max_batch))
-        bad_request("a batch holds at most " + std::to_string(k_max_batch) + " changes, this one " +
-                    std::to_string(batch.changes->size()));
-    batch.text = batch.changes->dump();
+    batch.site = req.site;
+    batch.seq = req.seq;
+    batch.changes = &req.changes;
+    batch.text = protocol::changes_record(req.changes).dump();
     // Deadlocks and serialization failures are the merge's own business: the rows are locked in a
     // fixed order, but the app's triggers and cascades may touch others. Merge again from scratch.
     for (int attempt = 1;; ++attempt) {
@@ -545,7 +594,7 @@ json SyncServer::push(pqxx::connection& c, const json& req) {
     }
 }
 
-std::optional<json> SyncServer::replay(pqxx::work& tx, Batch& batch) {
+std::optional<protocol::PushAnswer> SyncServer::replay(pqxx::work& tx, Batch& batch) {
     claim_site(tx, batch.site);
     auto ledger = tx.exec_params(
         "SELECT last_seq, last_results::text, last_digest, encode(sha256(convert_to($2, 'UTF8')), 'hex') "
@@ -564,15 +613,17 @@ std::optional<json> SyncServer::replay(pqxx::work& tx, Batch& batch) {
                         " with other changes (the last batch recorded is " + std::to_string(last_seq) +
                         "): this store is a copy, or was restored from a backup; it must take a new site id and "
                         "push its pending changes again (the client does this by itself)");
-    json stored = ledger[0][1].is_null() ? json() : json::parse(ledger[0][1].c_str());
+    const std::string recorded = "the recorded results of batch " + std::to_string(batch.seq) + " of site " + batch.site;
+    const json stored = ledger[0][1].is_null() ? json() : json::parse(ledger[0][1].c_str());
     if (!stored.is_array() || stored.size() != batch.changes->size())
-        throw Error(ErrorDomain::ferry, ErrorCode::internal,
-                    "the recorded results of batch " + std::to_string(batch.seq) + " of site " + batch.site +
-                        " do not match it");
+        throw Error(ErrorDomain::ferry, ErrorCode::internal, recorded + " do not match it");
+    protocol::PushAnswer out;
+    out.seq = batch.seq;
+    out.duplicate = true;
+    out.results = protocol::results_from_record(stored, recorded);
     json keys = json::array();
-    attach_current_rows(tx, *batch.changes, stored, keys);
-    json out = {{"seq", batch.seq}, {"duplicate", true}, {"results", stored}};
-    add_clocks(tx, keys, out);
+    out.tables = rows_of_changes(tx, *batch.changes, keys);
+    out.clocks = clocks_for(tx, keys);
     tx.commit();
     return out;
 }
@@ -593,11 +644,11 @@ void SyncServer::lock_staged_rows(pqxx::work& tx, const std::set<std::string>& t
     }
 }
 
-SyncServer::Staging SyncServer::validate(pqxx::work& tx, const json& changes) {
+SyncServer::Staging SyncServer::validate(pqxx::work& tx, const std::vector<protocol::Change>& changes) {
     const auto& rules = sync_rules(m_app);
     const auto now_ms = tx.exec("SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint")[0][0].as<std::int64_t>();
     Staging out;
-    out.results.assign(changes.size(), json::object());
+    out.results.assign(changes.size(), protocol::PushResult{});
     auto& results = out.results;
     auto& staged = out.staged;
     auto& upserts = out.upserts;
@@ -606,16 +657,12 @@ SyncServer::Staging SyncServer::validate(pqxx::work& tx, const json& changes) {
     auto& max_hlc = out.max_hlc;
 
     for (std::size_t i = 0; i < changes.size(); ++i) {
-        const json& ch = changes[i];
+        // The change's shape was checked by the codec (protocol::decode_push_request).
+        const protocol::Change& ch = changes[i];
         auto reject = [&](const std::string& code, const std::string& reason) {
-            results[i] = {{"status", "rejected"}, {"code", code}, {"reason", reason}, {"row", nullptr}};
+            results[i] = protocol::PushResult{"rejected", code, reason};
         };
-        if (!ch.is_object() || !ch.contains("t") || !ch["t"].is_string() || !ch.contains("pk") || !ch["pk"].is_array() ||
-            !ch.contains("op") || !ch["op"].is_number_integer() || !ch.contains("hlc") || !ch["hlc"].is_number_integer()) {
-            reject("invalid_argument", "a change needs t (table), pk (array), op (1, 2 or 3) and hlc (integer)");
-            continue;
-        }
-        const std::string name = ch["t"].get<std::string>();
+        const std::string& name = ch.table;
         const PgTable* t = find_table(tx, name);
         if (!t) {
             bool server_only = std::find(rules.server_only_tables.begin(), rules.server_only_tables.end(), name) !=
@@ -625,13 +672,9 @@ SyncServer::Staging SyncServer::validate(pqxx::work& tx, const json& changes) {
                                : "unknown table " + name + " (not synced by app " + m_app + ")");
             continue;
         }
-        const int op = ch["op"].get<int>();
-        const std::int64_t h = ch["hlc"].get<std::int64_t>();
-        if (op < 1 || op > 3) {
-            reject("invalid_argument", "op must be 1 (insert), 2 (update) or 3 (delete)");
-            continue;
-        }
-        if (ch["pk"].size() != t->pk.size()) {
+        const int op = ch.op;
+        const std::int64_t h = ch.hlc;
+        if (ch.pk.size() != t->pk.size()) {
             reject("invalid_argument", "the key of " + name + " has " + std::to_string(t->pk.size()) + " columns");
             continue;
         }
@@ -647,12 +690,8 @@ SyncServer::Staging SyncServer::validate(pqxx::work& tx, const json& changes) {
                                      " s. Set the device's clock right; the change was not applied");
             continue;
         }
-        json vals = ch.value("vals", json::object());
+        json vals = ch.vals;
         json clocks = json::object();
-        if (!vals.is_object()) {
-            reject("invalid_argument", "vals must be an object of column values");
-            continue;
-        }
         std::string bad;
         for (auto it = vals.begin(); it != vals.end(); ++it) {
             if (!t->has_synced_column(it.key())) {
@@ -662,8 +701,8 @@ SyncServer::Staging SyncServer::validate(pqxx::work& tx, const json& changes) {
                              : "unknown column " + name + "." + it.key();
                 break;
             }
-            const json* ck = ch.contains("clocks") && ch["clocks"].contains(it.key()) ? &ch["clocks"][it.key()] : nullptr;
-            const std::int64_t col_hlc = ck && ck->is_number_integer() ? ck->get<std::int64_t>() : h;
+            auto ck = ch.clocks.find(it.key());
+            const std::int64_t col_hlc = ck == ch.clocks.end() ? h : ck->second;
             if (hlc::physical_ms(col_hlc) - now_ms > m_options.max_clock_skew_ms) {
                 bad = "clock of column " + it.key() + " is too far ahead of the server's";
                 break;
@@ -677,21 +716,19 @@ SyncServer::Staging SyncServer::validate(pqxx::work& tx, const json& changes) {
                    bad);
             continue;
         }
-        json deltas = ch.value("deltas", json::object());
+        json deltas = json::object();
         const auto* rule = rules.find(name);
-        if (!deltas.is_object()) bad = "deltas must be an object of integers";
-        for (auto it = deltas.begin(); bad.empty() && it != deltas.end(); ++it) {
-            if (!rule || std::find(rule->counters.begin(), rule->counters.end(), it.key()) == rule->counters.end())
-                bad = "column " + name + "." + it.key() + " is not a counter: send its value, not a delta";
-            else if (!it.value().is_number_integer())
-                bad = "the delta of counter " + name + "." + it.key() + " must be an integer";
+        for (const auto& [column, delta] : ch.deltas) {
+            deltas[column] = delta;
+            if (bad.empty() && (!rule || std::find(rule->counters.begin(), rule->counters.end(), column) == rule->counters.end()))
+                bad = "column " + name + "." + column + " is not a counter: send its value, not a delta";
         }
         if (!bad.empty()) {
             reject("invalid_argument", bad);
             continue;
         }
         if (op == 1)
-            for (std::size_t k = 0; k < t->pk.size(); ++k) vals[t->pk[k]] = ch["pk"][k];
+            for (std::size_t k = 0; k < t->pk.size(); ++k) vals[t->pk[k]] = ch.pk[k];
         if (!m_who.trusted) {
             if (auto refusal = user_write_refusal(rule, m_who.user, op, vals, deltas, clocks, h)) {
                 reject("not_permitted", *refusal);
@@ -699,7 +736,7 @@ SyncServer::Staging SyncServer::validate(pqxx::work& tx, const json& changes) {
             }
         }
         max_hlc = std::max(max_hlc, h);
-        staged.push_back({{"ord", static_cast<int>(i)}, {"tbl", name}, {"pk", ch["pk"]}, {"op", op}, {"hlc", h},
+        staged.push_back({{"ord", static_cast<int>(i)}, {"tbl", name}, {"pk", ch.pk}, {"op", op}, {"hlc", h},
                           {"vals", vals}, {"clocks", clocks}, {"deltas", deltas}});
         (op == 3 ? deletes : upserts)[name].push_back(static_cast<int>(i));
         tables_in_batch.insert(name);
@@ -708,12 +745,12 @@ SyncServer::Staging SyncServer::validate(pqxx::work& tx, const json& changes) {
     return out;
 }
 
-json SyncServer::merge_batch(pqxx::connection& c, Batch& batch) {
+protocol::PushAnswer SyncServer::merge_batch(pqxx::connection& c, Batch& batch) {
     pqxx::work tx(c);
     act_as(tx);
     if (auto answer = replay(tx, batch)) return *answer;
     const std::string& site = batch.site;
-    const json& changes = *batch.changes;
+    const auto& changes = *batch.changes;
     Staging st = validate(tx, changes);
     auto& results = st.results;
     if (!st.staged.empty()) {
@@ -762,42 +799,39 @@ json SyncServer::merge_batch(pqxx::connection& c, Batch& batch) {
                        "WHERE c.xid = pg_current_xact_id() AND c.tbl = s.tbl AND c.pk = s.pk",
                        site, batch.seq);
         for (const auto& r : tx.exec("SELECT ord, status, code, reason FROM ferry_stage")) {
-            const int ord = r[0].as<int>();
-            results[ord] = {{"status", r[1].is_null() ? "applied" : r[1].c_str()}};
-            if (!r[2].is_null()) results[ord]["code"] = r[2].c_str();
-            if (!r[3].is_null()) results[ord]["reason"] = r[3].c_str();
+            results[r[0].as<int>()] = protocol::PushResult{r[1].is_null() ? "applied" : r[1].c_str(),
+                                                           r[2].is_null() ? "" : r[2].c_str(), r[3].is_null() ? "" : r[3].c_str()};
         }
         tx.exec("DELETE FROM ferry.merges WHERE xid = pg_current_xact_id()");
     }
 
     // Statuses are the ledger's record; rows are read fresh for every answer (a retry included),
     // so the device always ends at the server's current state of every row it pushed.
-    json statuses = results;
-    json results_json = results;
+    protocol::PushAnswer out;
+    out.seq = batch.seq;
     json keys = json::array();
-    attach_current_rows(tx, changes, results_json, keys);
+    out.tables = rows_of_changes(tx, changes, keys);
     tx.exec_params("UPDATE ferry.sites SET last_seq = $2, last_results = $3::jsonb, last_seen = now(), "
                    "last_digest = $4 WHERE site = $1",
-                   batch.site, batch.seq, statuses.dump(), batch.digest);
-    json out = {{"seq", batch.seq}, {"duplicate", false}, {"results", results_json}};
-    add_clocks(tx, keys, out, st.max_hlc);
+                   batch.site, batch.seq, protocol::results_record(results).dump(), batch.digest);
+    out.results = std::move(results);
+    out.clocks = clocks_for(tx, keys, st.max_hlc);
     tx.commit();
     return out;
 }
 
-json SyncServer::pull(pqxx::connection& c, const json& req) {
-    const std::string site = require_site(req);
-    const auto limit = require_int(req, "limit", 1, k_max_page);
-    if (req.contains("snapshot")) return snapshot(c, site, limit, req["snapshot"]);
-    std::string cursor = req.value("cursor", std::string());
-    if (cursor.empty()) cursor = "0:0";
+protocol::PullAnswer SyncServer::pull(pqxx::connection& c, const protocol::PullRequest& req) {
+    const std::string& site = req.site;
+    const auto limit = req.limit;
+    if (req.snapshot) return snapshot(c, site, limit, *req.snapshot);
+    std::string cursor = req.cursor.empty() ? "0:0" : req.cursor;
     const auto position = parse_position(cursor);
     if (!position) bad_request("'cursor' must be empty or XID:ID as returned by a pull");
 
     pqxx::work tx(c);
     act_as(tx);
     auto horizon = tx.exec("SELECT value FROM ferry.meta WHERE key = 'trim_horizon'");
-    if (!horizon.empty() && req.value("cursor", std::string()) != "") {
+    if (!horizon.empty() && !req.cursor.empty()) {
         const auto h = parse_position(horizon[0][0].c_str());
         if (h && *position < *h)
             throw Error(ErrorDomain::ferry, ErrorCode::resync_required,
@@ -811,8 +845,7 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
     const PullBound bound = pull_bound(tx);
     // The device's own pushes are skipped only up to the batch it has acknowledged: a batch of a
     // copy of the store that pushed under the same site id is not its own.
-    std::optional<std::int64_t> acked;
-    if (req.contains("acked_seq")) acked = require_int(req, "acked_seq", 0, INT64_MAX);
+    const std::optional<std::int64_t> acked = req.acked_seq;
     claim_site(tx, site);
     // A user's pull reads only the entries whose row they could read before or after the change
     // (readers, 0009): their rows' deletes and removals included, nobody else's keys.
@@ -824,15 +857,17 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
         "ORDER BY c.xid, c.id LIMIT $3",
         std::to_string(position->xid), position->id, limit, site, bound.xid, acked, reader());
 
-    json out = {{"rows", json::array()}, {"cursor", cursor}, {"more", page.size() == static_cast<std::size_t>(limit)}};
+    protocol::PullAnswer out;
+    out.cursor = cursor;
+    out.more = page.size() == static_cast<std::size_t>(limit);
     // Who holds a pull back (a backend's pid, its application) is for operators, not for users.
     if (page.size() < static_cast<std::size_t>(limit) && m_who.trusted)
-        if (json who = held_back(tx, bound, m_options.held_back_notice_ms); !who.is_null()) out["held_back"] = who;
+        out.held_back = held_back(tx, bound, m_options.held_back_notice_ms);
     std::vector<std::pair<std::string, std::string>> order;  // (table, pk) by first appearance
     std::map<std::string, json> keys_by_table;
     std::map<std::pair<std::string, std::string>, bool> seen;
     for (const auto& r : page) {
-        out["cursor"] = std::string(r[0].c_str()) + ":" + r[1].c_str();
+        out.cursor = std::string(r[0].c_str()) + ":" + r[1].c_str();
         if (r[4].as<bool>()) continue;  // this device's own push: it has the row already
         std::pair<std::string, std::string> key{r[2].c_str(), r[3].c_str()};
         if (seen.emplace(key, true).second) {
@@ -849,47 +884,47 @@ json SyncServer::pull(pqxx::connection& c, const json& req) {
         if (!last.empty()) out["cursor"] = last[0][0].c_str();
     }
     // Rows the device asks for by key (ones it had to clear out of the way): sent as they are now.
-    if (req.contains("fetch")) {
-        if (!req["fetch"].is_array() || req["fetch"].size() > static_cast<std::size_t>(k_max_page))
-            bad_request("'fetch' must be an array of at most " + std::to_string(k_max_page) + " {t, pk} objects");
-        for (const auto& f : req["fetch"]) {
-            if (!f.is_object() || !f.contains("t") || !f["t"].is_string() || !f.contains("pk") || !f["pk"].is_array())
-                bad_request("each 'fetch' entry needs t (table) and pk (array)");
-            const PgTable* t = find_table(tx, f["t"].get<std::string>());
-            if (!t || f["pk"].size() != t->pk.size()) continue;
-            std::pair<std::string, std::string> key{t->name, f["pk"].dump()};
+    for (const auto& f : req.fetch) {
+        const PgTable* t = find_table(tx, f.table);
+        if (!t) continue;
+        for (const auto& pk : f.keys) {
+            if (pk.size() != t->pk.size()) continue;
+            std::pair<std::string, std::string> key{t->name, pk.dump()};
             if (seen.emplace(key, true).second) {
                 order.push_back(key);
-                keys_by_table[key.first].push_back(f["pk"]);
+                keys_by_table[key.first].push_back(pk);
             }
         }
     }
     const auto current = current_rows(tx, keys_by_table);
     json keys = json::array();
+    RowsBuilder rows(tables(tx));
     for (const auto& [name, pk] : order) {
-        if (!find_table(tx, name)) continue;
+        const PgTable* t = find_table(tx, name);
+        if (!t) continue;
         auto pk_json = json::parse(pk);
         auto it = current.find({name, pk_json.dump()});
-        out["rows"].push_back({{"t", name}, {"pk", pk_json}, {"row", it == current.end() ? json() : it->second}});
-        keys.push_back({name, pk_json});
+        rows.add(*t, pk_json, it == current.end() ? nullptr : &it->second);
+        keys.push_back({name, std::move(pk_json)});
     }
-    add_clocks(tx, keys, out);
+    out.tables = rows.take();
+    out.clocks = clocks_for(tx, keys);
     tx.exec_params(
         "INSERT INTO ferry.sites(site, pull_cursor) VALUES ($1, $2) "
         "ON CONFLICT (site) DO UPDATE SET pull_cursor = $2, last_seen = now()",
-        site, out["cursor"].get<std::string>());
+        site, out.cursor);
     tx.commit();
     return out;
 }
 
-json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int64_t limit, const json& state) {
-    if (!state.is_object()) bad_request("'snapshot' must be an object as returned by the previous snapshot page");
+protocol::PullAnswer SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int64_t limit,
+                                          const protocol::SnapshotState& state) {
     pqxx::work tx(c);
     act_as(tx);
     const auto& all = tables(tx);
-    std::string cursor = state.value("cursor", std::string());
-    std::string table = state.value("table", std::string());
-    json after = state.value("after", json());
+    std::string cursor = state.cursor;
+    std::string table = state.table;
+    json after = state.after;
     if (cursor.empty()) {
         // The snapshot starts: everything logged below the bound is in the data it reads, so
         // pulling continues from there afterwards (later changes are applied again: harmless).
@@ -907,7 +942,11 @@ json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int
 
     // A page fills up across tables (parents first, the order the device applies them in), so
     // a fresh device with many small tables needs few round trips.
-    json out = {{"rows", json::array()}, {"cursor", cursor}};
+    protocol::PullAnswer out;
+    out.cursor = cursor;
+    out.is_snapshot = true;
+    RowsBuilder page(all);
+    json keys = json::array();
     std::int64_t room = limit;
     for (; it != all.end(); ++it, after = json()) {
         const PgTable& t = *it;
@@ -926,53 +965,49 @@ json SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int
         json last;
         for (const auto& r : rows) {
             last = json::parse(r[0].c_str());
-            out["rows"].push_back({{"t", t.name}, {"pk", last}, {"row", json::parse(r[1].c_str())}});
+            const json row = json::parse(r[1].c_str());
+            page.add(t, last, &row);
+            keys.push_back({t.name, last});
         }
         room -= static_cast<std::int64_t>(rows.size());
         if (room == 0) {
-            out["snapshot"] = {{"cursor", cursor}, {"table", t.name}, {"after", last}};
+            out.snapshot = protocol::SnapshotState{cursor, t.name, last};
             break;
         }
     }
-    const bool done = !out.contains("snapshot");
-    if (done) out["snapshot"] = nullptr;
-    out["more"] = !done;
+    out.more = out.snapshot.has_value();
+    out.tables = page.take();
     // Every page records the snapshot's starting position as the site's progress, so trimming
     // keeps the changes the device pulls after the snapshot, however long the snapshot takes.
     claim_site(tx, site);
     tx.exec_params("INSERT INTO ferry.sites(site, pull_cursor) VALUES ($1, $2) "
                    "ON CONFLICT (site) DO UPDATE SET pull_cursor = $2, last_seen = now()",
                    site, cursor);
-    json keys = json::array();
-    for (const auto& r : out["rows"]) keys.push_back({r["t"], r["pk"]});
-    add_clocks(tx, keys, out);
+    out.clocks = clocks_for(tx, keys);
     tx.commit();
     return out;
 }
 
-json SyncServer::lease(pqxx::connection& c, const json& req) {
-    const std::string site = require_site(req);
-    if (!req.contains("requests") || !req["requests"].is_array()) bad_request("'requests' (array) is required");
+protocol::LeaseAnswer SyncServer::lease(pqxx::connection& c, const protocol::LeaseRequest& req) {
     pqxx::work tx(c);
     act_as(tx);
-    claim_site(tx, site);
-    json out = {{"leases", json::array()}};
-    for (const auto& r : req["requests"]) {
-        if (!r.is_object() || !r.contains("t") || !r["t"].is_string() || !r.contains("column") || !r["column"].is_string())
-            bad_request("a lease request needs t (table) and column");
-        const auto name = r["t"].get<std::string>();
-        const auto column = r["column"].get<std::string>();
-        const auto count = require_int(r, "count", 1, k_max_lease);
+    claim_site(tx, req.site);
+    protocol::LeaseAnswer out;
+    for (const auto& r : req.requests) {
+        const auto& name = r.table;
+        const auto& column = r.column;
+        const auto count = r.count;
         const PgTable* t = find_table(tx, name);
         if (!t || t->pk.size() != 1 || t->pk[0] != column || t->column(column).kind != PgKind::integer)
             bad_request(name + "." + column + " is not an integer key of a synced table");
         auto seq = tx.exec_params("SELECT pg_get_serial_sequence(quote_ident($1), $2)", name, column);
         if (seq[0][0].is_null()) bad_request(name + "." + column + " has no sequence to lease from");
-        json ids = json::array();
+        protocol::Lease lease{name, column, {}};
         for (const auto& row : tx.exec_params("SELECT ferry.lease_ids($1::regclass, $2)", seq[0][0].c_str(), count))
-            ids.push_back(row[0].as<std::int64_t>());
-        out["leases"].push_back({{"t", name}, {"column", column}, {"ids", ids}});
+            lease.ids.push_back(row[0].as<std::int64_t>());
+        out.leases.push_back(std::move(lease));
     }
+    out.clocks = clocks_for(tx, json::array());
     tx.commit();
     return out;
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ferry/postgres_transport.hpp"
+#include "sync/protocol/messages.hpp"
 #include "sync/server/principal.hpp"
 #include "sync/server/table_meta.hpp"
 
@@ -22,57 +23,59 @@ class SyncServer {
 public:
     SyncServer(std::string app, ServerOptions options);
 
-    /// Handles one request for `who`. Throws ferry::Error(protocol) for a malformed request,
+    /// Handles one request for `who`, decoding and encoding it with the protocol codec
+    /// (sync/protocol). Throws ferry::Error(protocol) for a malformed request or another version,
     /// Error(not_permitted) for a site id of another user; per-change problems in a push
     /// (including writes outside the user's rows) are results, not errors. For a user, every
     /// statement runs as the app's device role with the user's claims (row-level security).
     nlohmann::json handle(pqxx::connection& c, const Principal& who, const std::string& endpoint,
                           const nlohmann::json& request);
 
-    nlohmann::json push(pqxx::connection& c, const nlohmann::json& request);
-    nlohmann::json pull(pqxx::connection& c, const nlohmann::json& request);
-    nlohmann::json lease(pqxx::connection& c, const nlohmann::json& request);
+    protocol::PushAnswer push(pqxx::connection& c, const protocol::PushRequest& request);
+    protocol::PullAnswer pull(pqxx::connection& c, const protocol::PullRequest& request);
+    protocol::LeaseAnswer lease(pqxx::connection& c, const protocol::LeaseRequest& request);
     /// One page of a full snapshot (a fresh device, or one that fell behind the trim horizon).
-    nlohmann::json snapshot(pqxx::connection& c, const std::string& site, std::int64_t limit,
-                            const nlohmann::json& state);
+    protocol::PullAnswer snapshot(pqxx::connection& c, const std::string& site, std::int64_t limit,
+                                  const protocol::SnapshotState& state);
 
 private:
     const std::vector<PgTable>& tables(pqxx::transaction_base& tx);
     /// The current rows, in device form, of the given keys per table; absent keys are missing.
     std::map<std::pair<std::string, std::string>, nlohmann::json> current_rows(
         pqxx::transaction_base& tx, const std::map<std::string, nlohmann::json>& keys);
-    /// Sets results[i]["row"] to the current row of changes[i] (null when it does not exist), and
-    /// appends each change's [table, key] to `keys`.
-    void attach_current_rows(pqxx::transaction_base& tx, const nlohmann::json& changes, nlohmann::json& results,
-                             nlohmann::json& keys);
-    /// Sets the answer's clocks: server_hlc, max_hlc (the greatest clock recorded for any of
-    /// `keys`, [table, key] pairs, and at least `at_least`: what a device receiving these rows
-    /// must ratchet past) and max_skew_ms.
-    void add_clocks(pqxx::transaction_base& tx, const nlohmann::json& keys, nlohmann::json& answer,
-                    std::int64_t at_least = 0);
+    /// The current row of every change's key (table-grouped, as answers carry them), and each
+    /// change's [table, key] appended to `keys`.
+    std::vector<protocol::TableRows> rows_of_changes(pqxx::transaction_base& tx,
+                                                     const std::vector<protocol::Change>& changes, nlohmann::json& keys);
+    /// An answer's clocks: server_hlc, max_hlc (the greatest clock recorded for any of `keys`,
+    /// [table, key] pairs, and at least `at_least`: what a device receiving these rows must
+    /// ratchet past) and max_skew_ms.
+    protocol::Clocks clocks_for(pqxx::transaction_base& tx, const nlohmann::json& keys, std::int64_t at_least = 0);
+    /// Refuses a request for another app, and checks the database (check_database).
+    void admit(pqxx::connection& c, const std::string& app);
 
     /// One push batch as received.
     struct Batch {
         std::string site;
         std::int64_t seq = 0;
-        const nlohmann::json* changes = nullptr;
-        std::string text;    ///< the changes as JSON text: the batch's digest is taken from it
+        const std::vector<protocol::Change>* changes = nullptr;
+        std::string text;    ///< the changes' canonical record (protocol::changes_record): the digest is taken from it
         std::string digest;  ///< set by replay: SHA-256 of `text`, recorded with the batch
     };
     /// The answer to a batch already applied, if this is it again; throws Error(site_reused) for
     /// another batch under a recorded sequence number. Nothing when the batch is new.
-    std::optional<nlohmann::json> replay(pqxx::work& tx, Batch& batch);
+    std::optional<protocol::PushAnswer> replay(pqxx::work& tx, Batch& batch);
     /// A batch checked change by change: Ferry's own refusals as results, the rest to stage.
     struct Staging {
-        std::vector<nlohmann::json> results;  ///< one per change; set for the refused ones
+        std::vector<protocol::PushResult> results;  ///< one per change; set for the refused ones
         nlohmann::json staged = nlohmann::json::array();
         std::map<std::string, std::vector<int>> upserts, deletes;  ///< ords per table
         std::set<std::string> tables;                               ///< tables with staged changes
         std::int64_t max_hlc = 0;
     };
-    Staging validate(pqxx::work& tx, const nlohmann::json& changes);
+    Staging validate(pqxx::work& tx, const std::vector<protocol::Change>& changes);
     /// Applies a new batch in one transaction (or answers its replay).
-    nlohmann::json merge_batch(pqxx::connection& c, Batch& batch);
+    protocol::PushAnswer merge_batch(pqxx::connection& c, Batch& batch);
     /// Locks the staged rows against other merges and plain-SQL writers, in a fixed order.
     void lock_staged_rows(pqxx::work& tx, const std::set<std::string>& tables_in_batch);
     /// Checks once per connection that the database holds this server's app.

@@ -5,6 +5,7 @@
 
 #include "ferry/error.hpp"
 #include "ferry/postgres_transport.hpp"
+#include "sync/protocol/codec.hpp"
 #include "sync/server/pg_error.hpp"
 #include "sync/server/sync_server.hpp"
 
@@ -18,12 +19,7 @@ public:
     }
 
     std::string call(const std::string& endpoint, const std::string& request_json) override {
-        nlohmann::json request;
-        try {
-            request = nlohmann::json::parse(request_json);
-        } catch (const nlohmann::json::exception& e) {
-            throw Error(ErrorDomain::ferry, ErrorCode::protocol, std::string("bad request: malformed JSON: ") + e.what());
-        }
+        const nlohmann::json request = protocol::parse_request(request_json);
         std::string response;
         detail::translate_pg("sync " + endpoint, [&] {
             if (!m_connection || !m_connection->is_open()) connect();

@@ -211,8 +211,8 @@ TEST_CASE("partial sync: a site id belongs to the user who first used it", "[int
     const std::string site = text(ann.store(), "SELECT value FROM ferry_meta WHERE key = 'site_id'");
     UserTransport as_bob(db, "projectme", k_bob);
     for (const std::string endpoint : {"pull", "push", "lease"}) {
-        json request = {{"app", "projectme"}, {"site", site}, {"limit", 10}, {"seq", 1},
-                        {"changes", json::array()}, {"requests", json::array()}};
+        json request = {{"v", 2}, {"app", "projectme"}, {"site", site}, {"limit", 10}, {"seq", 1},
+                        {"tables", json::array()}, {"requests", json::array()}};
         try {
             as_bob.call(endpoint, request.dump());
             FAIL("bob used ann's site for " << endpoint);
@@ -234,11 +234,11 @@ TEST_CASE("partial sync: a pull cannot ask for another user's rows by key, and a
                         "'2026-01-01T00:00:00.000Z')");
     ann.sync();
     UserTransport as_bob(db, "projectme", k_bob);
-    json fetch = {{"app", "projectme"}, {"site", "bob-site-1"}, {"limit", 100}, {"cursor", ""},
-                  {"fetch", json::array({{{"t", "Task"}, {"pk", json::array({"t-secret"})}}})}};
+    json fetch = {{"v", 2}, {"app", "projectme"}, {"site", "bob-site-1"}, {"limit", 100}, {"cursor", ""},
+                  {"fetch", json::array({{{"t", "Task"}, {"keys", json::array({json::array({"t-secret"})})}}})}};
     const std::string answer = as_bob.call("pull", fetch.dump());
     CHECK(answer.find("ann only") == std::string::npos);
-    json snapshot = {{"app", "projectme"}, {"site", "bob-site-1"}, {"limit", 1000}, {"snapshot", json::object()}};
+    json snapshot = {{"v", 2}, {"app", "projectme"}, {"site", "bob-site-1"}, {"limit", 1000}, {"snapshot", json::object()}};
     const std::string page = as_bob.call("pull", snapshot.dump());
     CHECK(page.find("t-secret") == std::string::npos);
     CHECK(page.find("secret@example.com") == std::string::npos);
@@ -277,11 +277,13 @@ TEST_CASE("partial sync: rows owned through a parent follow it when the parent c
     auto rb = bob.sync();
     CHECK(rb.applied == 1);
     const auto hlc = std::stoll(db.scalar("SELECT ferry.now_hlc()"));
-    json spam = {{"app", "december"}, {"site", "bob-crafted-site"}, {"seq", 1},
-                 {"changes", json::array({{{"t", "chat_messages"}, {"pk", {"66666666-6666-4666-8666-666666666666"}},
-                                           {"op", 1}, {"hlc", hlc},
-                                           {"vals", {{"container_id", "33333333-3333-4333-8333-333333333333"},
-                                                     {"session_id", "s2"}, {"role", "user"}, {"content", "spam"}}}}})}};
+    json spam = {{"v", 2}, {"app", "december"}, {"site", "bob-crafted-site"}, {"seq", 1},
+                 {"tables", json::array({{{"t", "chat_messages"},
+                                          {"changes", json::array({{{"pk", {"66666666-6666-4666-8666-666666666666"}},
+                                                                    {"op", 1}, {"hlc", hlc},
+                                                                    {"vals", {{"container_id", "33333333-3333-4333-8333-333333333333"},
+                                                                              {"session_id", "s2"}, {"role", "user"},
+                                                                              {"content", "spam"}}}}})}}})}};
     auto answer = json::parse(bob.transport().call("push", spam.dump()));
     CHECK(answer["results"][0]["status"] == "rejected");
     CHECK(answer["results"][0]["code"] == "not_permitted");

@@ -11,6 +11,7 @@
 
 #include "ferry/error.hpp"
 #include "lib/store/store_impl.hpp"
+#include "sync/protocol/codec.hpp"
 #include "tests/support/device.hpp"
 #include "tests/support/store_checks.hpp"
 
@@ -156,7 +157,7 @@ TEST_CASE("a batch stays within its size whatever parents its rows name", "[inte
     ferry::SyncClient client(a.store(), counting, small);
     auto r = client.sync();
     for (const auto& [endpoint, request] : counting.requests)
-        if (endpoint == "push") REQUIRE(nlohmann::json::parse(request)["changes"].size() <= 50);
+        if (endpoint == "push") REQUIRE(ferry::protocol::decode_push_request(nlohmann::json::parse(request)).changes.size() <= 50);
     REQUIRE(r.rejected == 0);
     REQUIRE(pending(a.store()) == 0);
     REQUIRE(db.scalar("SELECT count(*) FROM containers") == "250");
@@ -340,8 +341,10 @@ TEST_CASE("a malformed server answer is a protocol error and changes nothing", "
         std::string answer;
         std::string call(const std::string&, const std::string&) override { return answer; }
     } garbage;
-    for (const char* answer : {R"({"seq": 1, "results": [{"status": 3}]})", R"({"seq": "x"})", R"({"rows": 5})",
-                               R"({"seq": 1, "results": [7]})"}) {
+    for (const char* answer : {R"({"v": 2, "seq": 1, "results": [{"status": 3}]})", R"({"v": 2, "seq": "x"})",
+                               R"({"v": 2, "rows": 5})", R"({"v": 2, "seq": 1, "results": [7]})",
+                               R"({"v": 2, "seq": 1, "results": [{"status": "applied"}], "tables": [{"t": "users", "rows": [[1]]}]})",
+                               R"({"seq": 1, "results": [{"status": "applied", "row": null}]})", "[]", "{"}) {
         garbage.answer = answer;
         INFO(answer);
         try {

@@ -324,15 +324,22 @@ TEST_CASE("malformed requests get protocol errors naming the problem", "[integra
         return std::string();
     };
     REQUIRE(message("push", "{not json").find("malformed JSON") != std::string::npos);
-    REQUIRE(message("push", R"({"site":"abc","changes":[]})").find("'seq'") != std::string::npos);
-    REQUIRE(message("pull", R"({"site":"abc","limit":10,"cursor":"x"})").find("cursor") != std::string::npos);
-    REQUIRE(message("nope", R"({"site":"abc"})").find("unknown endpoint") != std::string::npos);
+    REQUIRE(message("push", R"({"v":2,"site":"abc","tables":[]})").find("'seq'") != std::string::npos);
+    REQUIRE(message("pull", R"({"v":2,"site":"abc","limit":10,"cursor":"x"})").find("cursor") != std::string::npos);
+    REQUIRE(message("push", R"({"v":2,"site":"abc","seq":1,"tables":[{"t":"users","changes":[{"pk":["x"],"op":7,"hlc":1}]}]})")
+                .find("'tables[0].changes[0].op'") != std::string::npos);
+    REQUIRE(message("nope", R"({"v":2,"site":"abc"})").find("unknown endpoint") != std::string::npos);
+    // A device or server of another protocol version is told to upgrade, before anything else.
+    REQUIRE(message("push", R"({"site":"abc","seq":1,"changes":[]})").find("version 1: upgrade the older side") !=
+            std::string::npos);
+    REQUIRE(message("pull", R"({"v":3,"site":"abc","limit":10})").find("version 3") != std::string::npos);
     // Per-change problems are results, not errors: the rest of the batch applies.
-    auto response = t->call("push", R"({"site":"abc","seq":1,"changes":[
-        {"t":"nosuch","pk":["x"],"op":1,"hlc":1,"vals":{}},
-        {"t":"users","pk":["33333333-3333-4333-8333-333333333333"],"op":1,"hlc":1,"vals":{"email":"ok@example.com","bogus":1}},
-        {"t":"users","pk":["44444444-4444-4444-8444-444444444444"],"op":1,"hlc":1,"vals":{"email":"ok@example.com","created_at":"not-a-date"}},
-        {"t":"users","pk":["55555555-5555-4555-8555-555555555555"],"op":1,"hlc":1,"vals":{"email":"fine@example.com"}}]})");
+    auto response = t->call("push", R"({"v":2,"site":"abc","seq":1,"tables":[
+        {"t":"nosuch","changes":[{"pk":["x"],"op":1,"hlc":1,"vals":{}}]},
+        {"t":"users","changes":[
+          {"pk":["33333333-3333-4333-8333-333333333333"],"op":1,"hlc":1,"vals":{"email":"ok@example.com","bogus":1}},
+          {"pk":["44444444-4444-4444-8444-444444444444"],"op":1,"hlc":1,"vals":{"email":"ok@example.com","created_at":"not-a-date"}},
+          {"pk":["55555555-5555-4555-8555-555555555555"],"op":1,"hlc":1,"vals":{"email":"fine@example.com"}}]}]})");
     REQUIRE(response.find("unknown table nosuch") != std::string::npos);
     REQUIRE(response.find("unknown column users.bogus") != std::string::npos);
     REQUIRE(response.find("bad value") != std::string::npos);
@@ -534,7 +541,7 @@ TEST_CASE("a device idle past the trimmed change log resyncs from a snapshot and
     // A raw pull from the old cursor is refused with a clear reason...
     const std::string old_cursor = idle.store().status().pull_cursor;
     try {
-        idle.transport().call("pull", R"({"site":"abc","limit":10,"cursor":")" + old_cursor + "\"}");
+        idle.transport().call("pull", R"({"v":2,"site":"abc","limit":10,"cursor":")" + old_cursor + "\"}");
         FAIL("a cursor below the horizon was accepted");
     } catch (const ferry::Error& e) {
         REQUIRE(e.code() == ferry::ErrorCode::resync_required);
