@@ -13,6 +13,7 @@
 #include "ferry/server.hpp"
 #include "ferry/store.hpp"
 #include "ferry/sync.hpp"
+#include "sync/protocol/codec.hpp"
 #include "sync/server/pg_error.hpp"
 #include "sync/server/sync_server.hpp"
 #include "tests/support/pg.hpp"
@@ -425,19 +426,23 @@ TEST_CASE("partial sync: crafted pushes (server-only tables and columns, SQL in 
     UserTransport as_bob(db, "projectme", k_bob);
     const auto hlc = std::stoll(db.scalar("SELECT ferry.now_hlc()"));
     auto change = [&](const std::string& table, const std::string& key, json vals, int op = 1) {
-        return json{{"t", table}, {"pk", {key}}, {"op", op}, {"hlc", hlc}, {"vals", std::move(vals)}};
+        ferry::protocol::Change c;
+        c.table = table;
+        c.pk = json::array({key});
+        c.op = op;
+        c.hlc = hlc;
+        c.vals = std::move(vals);
+        for (auto it = c.vals.begin(); it != c.vals.end(); ++it) c.clocks[it.key()] = hlc;
+        return c;
     };
     const std::string settings = db.scalar("SELECT id FROM \"Settings\" LIMIT 1");
-    json push = {{"app", "projectme"}, {"site", "bob-crafted"}, {"seq", 1},
-                 {"changes", json::array({
-                                 change("Session", "s1", {{"token", "x"}}),
-                                 change("Settings", settings, {{"runnerToken", "stolen"}}, 2),
-                                 change("Task\"; DROP TABLE \"User\"; --", "t1", json::object()),
-                                 change("Task", "t-ok", {{"title", "fine"}, {"updatedAt", "2026-01-01T00:00:00.000Z"},
-                                                         {"title\" = 'x'; --", "y"}}),
-                                 change("Task", "t-good", {{"title", "good"}, {"updatedAt", "2026-01-01T00:00:00.000Z"}}),
-                             })}};
-    auto answer = json::parse(as_bob.call("push", push.dump()));
+    const ferry::protocol::PushRequest push{
+        "projectme", "bob-crafted", 1,
+        {change("Session", "s1", {{"token", "x"}}), change("Settings", settings, {{"runnerToken", "stolen"}}, 2),
+         change("Task\"; DROP TABLE \"User\"; --", "t1", json::object()),
+         change("Task", "t-ok", {{"title", "fine"}, {"updatedAt", "2026-01-01T00:00:00.000Z"}, {"title\" = 'x'; --", "y"}}),
+         change("Task", "t-good", {{"title", "good"}, {"updatedAt", "2026-01-01T00:00:00.000Z"}})}};
+    auto answer = json::parse(as_bob.call("push", ferry::protocol::encode(push).dump()));
     const auto& results = answer["results"];
     REQUIRE(results.size() == 5);
     CHECK(results[0]["code"] == "not_permitted");  // a server-only table
