@@ -881,7 +881,7 @@ protocol::PullAnswer SyncServer::pull(pqxx::connection& c, const protocol::PullR
         auto last = tx.exec_params("SELECT c.xid::text || ':' || c.id FROM ferry.changes c WHERE c.xid < $1::text::xid8 "
                                    "AND (c.xid, c.id) > ($2::text::xid8, $3::bigint) ORDER BY c.xid DESC, c.id DESC LIMIT 1",
                                    bound.xid, std::to_string(position->xid), position->id);
-        if (!last.empty()) out["cursor"] = last[0][0].c_str();
+        if (!last.empty()) out.cursor = last[0][0].c_str();
     }
     // Rows the device asks for by key (ones it had to clear out of the way): sent as they are now.
     for (const auto& f : req.fetch) {
