@@ -18,6 +18,7 @@
 #include "sync/gateway/change_notifier.hpp"
 #include "sync/gateway/connection_pool.hpp"
 #include "sync/gateway/rate_limiter.hpp"
+#include "sync/protocol/codec.hpp"
 #include "sync/server/pg_error.hpp"
 #include "sync/server/principal.hpp"
 
@@ -171,10 +172,7 @@ int take_wait_ms(json& request, int max_wait_ms) {
 }
 
 /// A pull answer that the device would learn nothing from: worth waiting for a change.
-bool nothing_new(const json& answer) {
-    const auto rows = answer.find("rows");
-    return rows != answer.end() && rows->is_array() && rows->empty() && !answer.value("more", false);
-}
+bool nothing_new(const json& answer) { return protocol::is_empty_page(answer); }
 
 /// A place among the long polls allowed to wait at once (held() false when there was none).
 class WaitSlot {

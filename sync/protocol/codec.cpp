@@ -484,6 +484,19 @@ PullAnswer decode_pull_answer(json j) {
     return m;
 }
 
+bool is_empty_page(const json& j) {
+    const auto tables = j.find("tables");
+    if (tables == j.end() || !tables->is_array()) return false;
+    auto holds = [](const json& t, const char* key) {
+        const auto it = t.find(key);
+        return it != t.end() && it->is_array() && !it->empty();
+    };
+    for (const auto& t : *tables)
+        if (!t.is_object() || holds(t, "rows") || holds(t, "gone")) return false;
+    const auto more = j.find("more");
+    return more == j.end() || (more->is_boolean() && !more->get<bool>());
+}
+
 // --- lease ------------------------------------------------------------------------------------
 
 json encode(const LeaseRequest& m) {

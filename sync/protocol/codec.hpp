@@ -33,6 +33,10 @@ PushAnswer decode_push_answer(json j);
 PullAnswer decode_pull_answer(json j);
 LeaseAnswer decode_lease_answer(json j);
 
+/// True when a pull answer brings nothing (no rows, no gone keys, no further page): what the
+/// gateway's long poll waits behind. Cheap: nothing is decoded.
+bool is_empty_page(const json& pull_answer);
+
 /// The canonical record of a batch's changes: one object per change with its table and every
 /// column's clock (the unversioned shape of version 1). The server's idempotency digest is taken
 /// from its text, so it does not depend on how the request was laid out; the device stores its

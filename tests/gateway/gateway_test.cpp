@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <nlohmann/json.hpp>
@@ -12,6 +13,7 @@
 #include <thread>
 
 #include "sync/gateway/jwt.hpp"
+#include "sync/protocol/codec.hpp"
 #include "tests/gateway/gateway_fixture.hpp"
 
 using namespace ferry::test;
@@ -129,7 +131,7 @@ std::string minted(const std::string& sub, std::int64_t now_s, std::int64_t ttl_
 }
 
 std::string pull_body(const std::string& site, const std::string& cursor = "", int wait_ms = -1) {
-    json b = {{"site", site}, {"cursor", cursor}, {"limit", 1000}};
+    json b = {{"v", 2}, {"site", site}, {"cursor", cursor}, {"limit", 1000}};
     if (wait_ms >= 0) b["wait_ms"] = wait_ms;
     return b.dump();
 }
@@ -144,8 +146,11 @@ void seed(const PgDatabase& db) {
 
 std::set<std::string> task_ids(const json& pull_answer) {
     std::set<std::string> ids;
-    for (const auto& r : pull_answer.at("rows"))
-        if (r.at("t") == "Task" && !r.at("row").is_null()) ids.insert(r.at("row").at("id").get<std::string>());
+    for (const auto& t : ferry::protocol::decode_pull_answer(pull_answer).tables)
+        if (t.table == "Task") {
+            const auto id = std::find(t.cols.begin(), t.cols.end(), "id") - t.cols.begin();
+            for (const auto& row : t.rows) ids.insert(row.at(static_cast<std::size_t>(id)).get<std::string>());
+        }
     return ids;
 }
 
@@ -169,12 +174,11 @@ std::string push_body(const std::string& site, int seq, const std::string& task_
     const std::int64_t hlc =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count()
         << 16;
-    json change = {{"t", "Task"},
-                   {"pk", {task_id}},
+    json change = {{"pk", {task_id}},
                    {"op", 1},
                    {"hlc", hlc},
                    {"vals", {{"userId", user}, {"title", "pushed through the gateway"}, {"updatedAt", "2026-12-01T12:00:00.000Z"}}}};
-    return json({{"site", site}, {"seq", seq}, {"changes", {change}}}).dump();
+    return json({{"v", 2}, {"site", site}, {"seq", seq}, {"tables", {{{"t", "Task"}, {"changes", {change}}}}}}).dump();
 }
 
 void require_error(const Answer& a, int status, const std::string& code, const std::string& message_part = "") {
@@ -264,7 +268,7 @@ TEST_CASE("a valid pull answers 200 with rows, and push and lease answer the pro
     // Another batch under a recorded number is a copied store: 409 site_reused.
     require_error(post(gw.port(), "/v1/push", token, push_body("site-a", 1, "t-push-2", "alice")), 409, "site_reused");
 
-    auto lease = post(gw.port(), "/v1/lease", token, R"({"site":"site-a","requests":[]})");
+    auto lease = post(gw.port(), "/v1/lease", token, R"({"v":2,"site":"site-a","requests":[]})");
     REQUIRE(lease.status == 200);
     REQUIRE(lease.json_body().contains("leases"));
     REQUIRE(lease.header("X-Request-Id").size() >= 8);
@@ -277,7 +281,9 @@ TEST_CASE("malformed requests are 400, unknown paths 404, oversized bodies 413",
     const auto token = cli_token("alice");
     require_error(post(gw.port(), "/v1/pull", token, "{not json"), 400, "protocol", "not valid JSON");
     require_error(post(gw.port(), "/v1/pull", token, "[1,2]"), 400, "protocol", "JSON object");
-    require_error(post(gw.port(), "/v1/pull", token, R"({"cursor":""})"), 400, "protocol", "'site'");
+    require_error(post(gw.port(), "/v1/pull", token, R"({"v":2,"cursor":""})"), 400, "protocol", "'site'");
+    require_error(post(gw.port(), "/v1/pull", token, R"({"site":"s1","cursor":"","limit":10})"), 400, "protocol",
+                  "version 1: upgrade the older side");
     require_error(post(gw.port(), "/v1/pull", token, pull_body("s1", "", 60000)), 400, "protocol", "wait_ms");
     require_error(post(gw.port(), "/v1/sync", token, "{}"), 404, "not_found", "/v1/sync");
     require_error(get(gw.port(), "/nothing-here"), 404, "not_found");
@@ -338,7 +344,7 @@ TEST_CASE("a long poll waits for a change and wakes when one is committed with p
         auto a = post(gw.port(), "/v1/pull", token, pull_body("poller", cursor, 700));
         const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count();
         REQUIRE(a.status == 200);
-        REQUIRE(a.json_body().at("rows").empty());
+        REQUIRE(a.json_body().at("tables").empty());
         REQUIRE(waited >= 650);
     }
     SECTION("a change wakes it before wait_ms") {

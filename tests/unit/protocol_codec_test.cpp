@@ -300,6 +300,17 @@ TEST_CASE("an empty pull page", "[unit][protocol]") {
     REQUIRE(back == m);
     REQUIRE(back.tables.empty());
     REQUIRE_FALSE(back.is_snapshot);
+    // What the gateway's long poll waits behind: nothing in it, and no further page.
+    REQUIRE(is_empty_page(j));
+    PullAnswer more = m;
+    more.more = true;
+    REQUIRE_FALSE(is_empty_page(encode(more)));
+    PullAnswer gone = m;
+    gone.tables = {TableRows{"Task", {}, {}, {json::array({"t9"})}}};
+    REQUIRE_FALSE(is_empty_page(encode(gone)));
+    PullAnswer rows = m;
+    rows.tables = {task_rows()};
+    REQUIRE_FALSE(is_empty_page(encode(rows)));
 }
 
 TEST_CASE("pushed changes send each table once per run and only the clocks that differ", "[unit][protocol]") {
