@@ -150,7 +150,7 @@ TEST_CASE("every protocol message survives a round trip", "[unit][protocol]") {
     }
 }
 
-TEST_CASE("every request and answer carries the protocol version; another one is refused clearly", "[unit][protocol]") {
+TEST_CASE("every request and answer carries the protocol version, and another one is refused clearly", "[unit][protocol]") {
     const std::vector<std::pair<const char*, std::function<void(json)>>> decoders = {
         {"push request", [](json j) { decode_push_request(std::move(j)); }},
         {"pull request", [](json j) { decode_pull_request(std::move(j)); }},
