@@ -528,7 +528,7 @@ TEST_CASE("SIGTERM answers the waiting long polls at once and exits 0, too many 
         REQUIRE(p.wait_for(std::chrono::seconds(5)) == std::future_status::ready);
         auto a = p.get();
         REQUIRE(a.status == 200);
-        REQUIRE(a.json_body().at("rows").empty());
+        REQUIRE(a.json_body().at("tables").empty());
     }
     REQUIRE(gw.log().find("ferry gateway: stopped") != std::string::npos);
 }
