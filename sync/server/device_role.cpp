@@ -85,13 +85,17 @@ void table_policies(pqxx::work& tx, const PgTable& t, const SyncRules& rules, co
 void install_device_role(pqxx::work& tx, const SyncRules& rules, const std::vector<PgTable>& tables) {
     // Creating a role takes CREATEROLE, which an app database's owner often lacks: then an
     // administrator creates it once (docs/gateway.md), and until then only trusted processes sync.
+    // Roles belong to the whole cluster: an install into another database may create the role at
+    // the same moment (unique_violation on pg_authid), which is as good as finding it.
     tx.exec("DO $$ BEGIN CREATE ROLE " + k_role + " NOLOGIN; "
-            "EXCEPTION WHEN duplicate_object THEN NULL; "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; "
             "WHEN insufficient_privilege THEN RAISE WARNING 'Ferry: cannot create role " + k_role +
             " (no CREATEROLE): users cannot sync through the gateway until an administrator runs "
             "CREATE ROLE " + k_role + " NOLOGIN and ferry server init runs again'; END $$");
     if (tx.exec("SELECT 1 FROM pg_roles WHERE rolname = " + pg_literal(k_role)).empty()) return;
-    for (const auto& member_of : rules.device_role_member_of) tx.exec("GRANT " + pg_ident(member_of) + " TO " + k_role);
+    for (const auto& member_of : rules.device_role_member_of)
+        tx.exec("DO $$ BEGIN GRANT " + pg_ident(member_of) + " TO " + k_role +
+                "; EXCEPTION WHEN unique_violation THEN NULL; END $$");  // granted at the same moment elsewhere
     tx.exec("GRANT USAGE ON SCHEMA ferry TO " + k_role);
     tx.exec("GRANT SELECT ON ferry.meta TO " + k_role);
     tx.exec("GRANT SELECT, INSERT, UPDATE ON ferry.sites, ferry.rows TO " + k_role);

@@ -692,11 +692,13 @@ SyncServer::Staging SyncServer::validate(pqxx::work& tx, const std::vector<proto
         }
         json vals = ch.vals;
         json clocks = json::object();
-        std::string bad;
+        // A refusal is decided with its code, where the check knows what it found.
+        std::string bad, bad_code;
         for (auto it = vals.begin(); it != vals.end(); ++it) {
             if (!t->has_synced_column(it.key())) {
                 bool exists = false;
                 for (const auto& col : t->columns) exists = exists || col.name == it.key();
+                bad_code = exists ? "not_permitted" : "invalid_argument";
                 bad = exists ? "column " + name + "." + it.key() + " never leaves the server and cannot be written by devices"
                              : "unknown column " + name + "." + it.key();
                 break;
@@ -704,16 +706,14 @@ SyncServer::Staging SyncServer::validate(pqxx::work& tx, const std::vector<proto
             auto ck = ch.clocks.find(it.key());
             const std::int64_t col_hlc = ck == ch.clocks.end() ? h : ck->second;
             if (hlc::physical_ms(col_hlc) - now_ms > m_options.max_clock_skew_ms) {
+                bad_code = "clock_skew";
                 bad = "clock of column " + it.key() + " is too far ahead of the server's";
                 break;
             }
             clocks[it.key()] = col_hlc;
         }
         if (!bad.empty()) {
-            reject(bad.find("never leaves") != std::string::npos ? "not_permitted"
-                   : bad.find("clock") != std::string::npos     ? "clock_skew"
-                                                                : "invalid_argument",
-                   bad);
+            reject(bad_code, bad);
             continue;
         }
         json deltas = json::object();
