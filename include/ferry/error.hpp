@@ -2,6 +2,7 @@
 // The codes are listed once in ferry/error_codes.def, which also generates the C constants.
 #pragma once
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -27,6 +28,9 @@ enum class ErrorCode {
 const char* error_code_message(ErrorCode code) noexcept;
 /// The stable identifier of a code ("constraint", ...), as used in JSON and the C API.
 const char* error_code_name(ErrorCode code) noexcept;
+/// The code whose stable identifier is `name` ("site_reused" -> ErrorCode::site_reused), e.g. for
+/// a code named in a JSON answer; nullopt for a name that is not in the table.
+std::optional<ErrorCode> error_code_from_name(const std::string& name);
 /// The identifier of a domain ("sqlite", ...).
 const char* error_domain_name(ErrorDomain domain) noexcept;
 

@@ -25,6 +25,14 @@ const char* error_code_name(ErrorCode code) noexcept {
     return "unknown";
 }
 
+std::optional<ErrorCode> error_code_from_name(const std::string& name) {
+#define FERRY_ERROR_CODE(code, value, message) \
+    if (name == #code) return ErrorCode::code;
+#include "ferry/error_codes.def"
+#undef FERRY_ERROR_CODE
+    return std::nullopt;
+}
+
 const char* error_domain_name(ErrorDomain domain) noexcept {
     switch (domain) {
     case ErrorDomain::ferry: return "ferry";
