@@ -7,12 +7,17 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "ferry/error.hpp"
+#include "ferry/http_transport.hpp"
 #include "ferry/postgres_transport.hpp"
 #include "ferry/server.hpp"
 #include "ferry/store.hpp"
@@ -43,6 +48,40 @@ std::string database_url(const std::string& flag) {
     if (!flag.empty()) return flag;
     if (const char* env = std::getenv("DATABASE_URL")) return env;
     return "";  // libpq falls back to the PG* variables
+}
+
+std::string trimmed(const std::string& s) {
+    const auto first = s.find_first_not_of(" \t\r\n");
+    return first == std::string::npos ? "" : s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+/// The user's token for the gateway: the file's content (surrounding whitespace removed), else
+/// $FERRY_TOKEN; "" when neither is given. Never printed.
+std::string gateway_token(const std::string& token_file) {
+    if (token_file.empty()) {
+        const char* env = std::getenv("FERRY_TOKEN");
+        return env ? trimmed(env) : "";
+    }
+    std::ifstream in(token_file, std::ios::binary);
+    if (!in)
+        throw ferry::Error(ferry::ErrorDomain::io, ferry::ErrorCode::io,
+                           "cannot read the token file " + token_file + ": " + std::strerror(errno));
+    std::ostringstream content;
+    content << in.rdbuf();
+    std::string token = trimmed(content.str());
+    if (token.empty())
+        throw ferry::Error(ferry::ErrorDomain::ferry, ferry::ErrorCode::invalid_argument,
+                           "the token file " + token_file + " is empty; mint a token with: ferry token");
+    return token;
+}
+
+/// The transport of `ferry sync`: the gateway when a URL is given, else PostgreSQL directly.
+std::unique_ptr<ferry::Transport> sync_transport(const std::string& gateway, const std::string& token,
+                                                 const std::string& url, const std::string& app) {
+    if (gateway.empty()) return ferry::connect_postgres(database_url(url), app);
+    ferry::HttpOptions options;
+    options.bearer_token = token;
+    return ferry::connect_gateway(gateway, std::move(options));
 }
 
 void print_rows(const ferry::QueryResult& r) {
@@ -180,8 +219,13 @@ int main(int argc, char** argv) {
     int batch = 1000;
     auto* sync = app.add_subcommand("sync", "One sync round with the cloud: lease ids, push local changes, pull");
     sync->add_option("--db", db, "Store file")->required();
-    sync->add_option("--database-url", url,
-                     "libpq connection string or URL (default: $DATABASE_URL, then the PG* variables)");
+    std::string gateway_url, token_file;
+    auto* sync_url = sync->add_option("--database-url", url,
+                                      "libpq connection string or URL (default: $DATABASE_URL, then the PG* variables)");
+    auto* sync_gateway = sync->add_option("--gateway", gateway_url, "Sync through the HTTP gateway at this URL instead")
+                             ->excludes(sync_url);
+    sync->add_option("--token-file", token_file, "File holding the user's token for --gateway (default: $FERRY_TOKEN)")
+        ->needs(sync_gateway);
     sync->add_option("--batch", batch, "Changes per push batch and per pull page")->check(CLI::Range(1, 10000));
     sync->add_flag("--quiet,-q", quiet, "No progress on stderr");
     sync->add_flag("--json", json, "Print the round's report as JSON");
@@ -266,8 +310,13 @@ int main(int argc, char** argv) {
             auto store = ferry::Store::open_existing(db);
             print_status(store.status(), json);
         } else if (*sync) {
+            const std::string bearer = gateway_url.empty() ? "" : gateway_token(token_file);
+            if (!gateway_url.empty() && bearer.empty()) {
+                std::cerr << "ferry: sync --gateway needs the user's token: pass --token-file FILE or set FERRY_TOKEN\n";
+                return usage;
+            }
             auto store = ferry::Store::open_existing(db);
-            auto transport = ferry::connect_postgres(database_url(url), store.app());
+            auto transport = sync_transport(gateway_url, bearer, url, store.app());
             ferry::SyncOptions options;
             options.push_batch = options.pull_page = batch;
             if (!quiet)

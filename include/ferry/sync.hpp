@@ -1,7 +1,7 @@
 // ferry/sync.hpp: the device side of sync: push local changes, pull cloud changes, lease ids for
 // offline inserts. A SyncClient drives one store over one Transport; the transport carries
 // protocol messages (docs/protocol.md) to a Ferry server: PostgreSQL directly
-// (ferry/postgres_transport.hpp, for trusted daemons) or the HTTP gateway.
+// (ferry/postgres_transport.hpp, for trusted daemons) or the HTTP gateway (ferry/http_transport.hpp).
 #pragma once
 
 #include <cstdint>

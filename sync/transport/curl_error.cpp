@@ -60,11 +60,9 @@ Error curl_error(CURLcode code, const std::string& detail, const std::string& ur
     };
     switch (kind_of(code)) {
     case Kind::network:
-        return err(ErrorCode::connection,
-                   "cannot reach the gateway (" + what + "); retry later: nothing was lost, the changes stay queued");
+        return err(ErrorCode::connection, "cannot reach the gateway (" + what + ")");
     case Kind::timeout:
-        return err(ErrorCode::timeout, "the gateway did not answer in time (" + what +
-                                           "); retry later: nothing was lost, the changes stay queued");
+        return err(ErrorCode::timeout, "the gateway did not answer in time (" + what + ")");
     case Kind::tls_verification:
         return err(ErrorCode::connection,
                    "certificate verification failed: the server's TLS certificate is not trusted or does not match "

@@ -114,7 +114,7 @@ std::optional<GatewayError> parse_error_body(const std::string& body) {
                         e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : ""};
 }
 
-/// What to do about an error the gateway reported, for the message.
+/// What to do about an error, for the end of its message.
 std::string advice(ErrorCode code) {
     switch (code) {
     case ErrorCode::unauthenticated: return "; get a new token and sync again (the local changes stay queued)";
@@ -131,12 +131,11 @@ Error status_error(long status, const std::string& body, const std::string& url)
     const auto reported = parse_error_body(body);
     if (!reported)
         return Error(ErrorDomain::http, code_for_status(status),
-                     at + " with a body that is not a Ferry error ('" + excerpt(body) + "')" +
-                         advice(code_for_status(status)),
+                     at + " with a body that is not a Ferry error ('" + excerpt(body) + "')",
                      static_cast<int>(status));
     ErrorCode code = error_code_from_name(reported->code).value_or(code_for_status(status));
     if (status == 401) code = ErrorCode::unauthenticated;  // whatever the body says: the token was refused
-    return Error(ErrorDomain::http, code, at + " " + reported->code + ": " + reported->message + advice(code),
+    return Error(ErrorDomain::http, code, at + " " + reported->code + ": " + reported->message,
                  static_cast<int>(status));
 }
 
@@ -280,7 +279,8 @@ private:
         const Error e = o.curl != CURLE_OK ? detail::curl_error(o.curl, o.curl_detail, url)
                                            : status_error(o.status, o.body, url);
         const std::string tries = attempts > 1 ? " (after " + std::to_string(attempts) + " attempts)" : "";
-        return Error(e.domain(), e.code(), without_token(e.what() + tries, current_token()), e.native_code());
+        return Error(e.domain(), e.code(), without_token(e.what() + tries + advice(e.code()), current_token()),
+                     e.native_code());
     }
 
     /// Retry-After when the server gave one, else full jitter; both capped at backoff_max_ms.

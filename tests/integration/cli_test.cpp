@@ -165,3 +165,43 @@ TEST_CASE("ferry server init and ferry sync against PostgreSQL", "[integration][
         REQUIRE(r.err.find("s3cret") == std::string::npos);
     }
 }
+
+TEST_CASE("ferry sync --gateway: token from --token-file or FERRY_TOKEN, never printed", "[integration][cli]") {
+    ferry::test::TempDir dir;
+    const auto db = dir.file("g.db");
+    REQUIRE(run_ferry({"init", "--app", "aiflowo", "--db", db}).code == 0);
+    REQUIRE(run_ferry({"exec", "--db", db, "INSERT INTO \"User\"(id, email) VALUES ('u1', 'u1@example.com')"}).code == 0);
+    const std::string nowhere = "http://127.0.0.1:1";  // nothing listens on port 1
+
+    SECTION("no token: usage error naming both ways to give one") {
+        auto r = run_ferry({"sync", "--db", db, "--gateway", nowhere}, "env -u FERRY_TOKEN");
+        REQUIRE(r.code == 2);
+        REQUIRE(r.err.find("--token-file") != std::string::npos);
+        REQUIRE(r.err.find("FERRY_TOKEN") != std::string::npos);
+    }
+    SECTION("--gateway and --database-url exclude each other; --token-file needs --gateway") {
+        REQUIRE(run_ferry({"sync", "--db", db, "--gateway", nowhere, "--database-url", "host=x"}).code == 2);
+        REQUIRE(run_ferry({"sync", "--db", db, "--token-file", dir.file("t")}).code == 2);
+    }
+    SECTION("an unreachable gateway exits 4, keeps the queue, and prints no token") {
+        const std::string token = "eyJhbGciOiJIUzI1NiJ9.secret-payload.sig";
+        auto env = run_ferry({"sync", "--db", db, "--gateway", nowhere}, "FERRY_TOKEN=" + shell_quote(token));
+        REQUIRE(env.code == 4);
+        REQUIRE(env.err.find("[http/connection]") != std::string::npos);
+        REQUIRE(env.err.find("secret-payload") == std::string::npos);
+
+        const auto file = dir.file("token");
+        REQUIRE(std::system(("printf '%s\\n' " + shell_quote(token) + " > " + shell_quote(file)).c_str()) == 0);
+        auto from_file = run_ferry({"sync", "--db", db, "--gateway", nowhere, "--token-file", file, "--json"},
+                                   "env -u FERRY_TOKEN");
+        REQUIRE(from_file.code == 4);  // the trailing newline was trimmed: the token was accepted
+        REQUIRE(from_file.err.find("secret-payload") == std::string::npos);
+        auto s = nlohmann::json::parse(run_ferry({"status", "--db", db, "--json"}).out);
+        REQUIRE(s["pending_changes"] == 1);
+    }
+    SECTION("a missing token file is an error naming the file") {
+        auto r = run_ferry({"sync", "--db", db, "--gateway", nowhere, "--token-file", dir.file("absent")});
+        REQUIRE(r.code == 1);
+        REQUIRE(r.err.find("absent") != std::string::npos);
+    }
+}
