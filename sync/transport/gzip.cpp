@@ -24,8 +24,8 @@ std::string gzip(const std::string& data) {
     out.resize(z.total_out);
     deflateEnd(&z);
     if (rc != Z_STREAM_END)
-        throw Error(ErrorDomain::ferry, ErrorCode::internal, "gzip: zlib could not compress " +
-                                                                 std::to_string(data.size()) + " bytes");
+        throw Error(ErrorDomain::ferry, ErrorCode::internal,
+                    "gzip: zlib could not compress " + std::to_string(data.size()) + " bytes");
     return out;
 }
 

@@ -13,6 +13,7 @@
 #include <optional>
 #include <random>
 #include <thread>
+#include <vector>
 
 #include "ferry/error.hpp"
 #include "sync/transport/curl_error.hpp"
@@ -44,7 +45,8 @@ std::string checked_base_url(std::string url) {
     const bool https = lower.rfind("https://", 0) == 0, http = lower.rfind("http://", 0) == 0;
     const std::size_t host_at = https ? 8 : 7;
     if ((!https && !http) || url.size() <= host_at)
-        invalid("gateway URL '" + url + "' is not an http:// or https:// URL with a host (e.g. https://sync.example.com)");
+        invalid("gateway URL '" + url +
+                "' is not an http:// or https:// URL with a host (e.g. https://sync.example.com)");
     return url;
 }
 
@@ -131,8 +133,7 @@ Error status_error(long status, const std::string& body, const std::string& url)
     const auto reported = parse_error_body(body);
     if (!reported)
         return Error(ErrorDomain::http, code_for_status(status),
-                     at + " with a body that is not a Ferry error ('" + excerpt(body) + "')",
-                     static_cast<int>(status));
+                     at + " with a body that is not a Ferry error ('" + excerpt(body) + "')", static_cast<int>(status));
     ErrorCode code = error_code_from_name(reported->code).value_or(code_for_status(status));
     if (status == 401) code = ErrorCode::unauthenticated;  // whatever the body says: the token was refused
     return Error(ErrorDomain::http, code, at + " " + reported->code + ": " + reported->message,
@@ -228,16 +229,16 @@ private:
     Headers headers(bool gzipped) {
         const std::string auth = token();
         check_token(auth);
+        std::vector<std::string> lines = {"Content-Type: application/json", "Accept: application/json",
+                                          "Expect:",  // no 100-continue round trip before large bodies
+                                          "Authorization: Bearer " + auth};
+        if (gzipped) lines.push_back("Content-Encoding: gzip");
         Headers h(nullptr, &curl_slist_free_all);
-        for (const std::string& line : {std::string("Content-Type: application/json"), std::string("Accept: application/json"),
-                                        std::string("Expect:"),  // no 100-continue round trip for large bodies
-                                        "Authorization: Bearer " + auth,
-                                        std::string(gzipped ? "Content-Encoding: gzip" : "")}) {
-            if (line.empty()) continue;
-            curl_slist* next = curl_slist_append(h.get(), line.c_str());
-            if (!next) throw Error(ErrorDomain::http, ErrorCode::internal, "out of memory building request headers");
-            h.release();
-            h.reset(next);
+        for (const auto& line : lines) {
+            curl_slist* head = curl_slist_append(h.get(), line.c_str());
+            if (!head) throw Error(ErrorDomain::http, ErrorCode::internal, "out of memory building request headers");
+            h.release();  // the same list, now one longer
+            h.reset(head);
         }
         return h;
     }
@@ -276,8 +277,8 @@ private:
     }
 
     Error failure(const Outcome& o, const std::string& url, int attempts) {
-        const Error e = o.curl != CURLE_OK ? detail::curl_error(o.curl, o.curl_detail, url)
-                                           : status_error(o.status, o.body, url);
+        const Error e =
+            o.curl != CURLE_OK ? detail::curl_error(o.curl, o.curl_detail, url) : status_error(o.status, o.body, url);
         const std::string tries = attempts > 1 ? " (after " + std::to_string(attempts) + " attempts)" : "";
         return Error(e.domain(), e.code(), without_token(e.what() + tries + advice(e.code()), current_token()),
                      e.native_code());
@@ -286,8 +287,10 @@ private:
     /// Retry-After when the server gave one, else full jitter; both capped at backoff_max_ms.
     std::chrono::milliseconds delay_before_retry(const Outcome& o, int attempt) {
         const std::int64_t cap = m_options.backoff_max_ms;
-        if (o.retry_after_s > 0) return std::chrono::milliseconds(std::min(o.retry_after_s * 1000, cap));
-        const std::int64_t ceiling = std::min<std::int64_t>(cap, std::int64_t(m_options.backoff_initial_ms) << std::min(attempt, 30));
+        if (o.retry_after_s > 0)
+            return std::chrono::milliseconds(o.retry_after_s > cap / 1000 ? cap : o.retry_after_s * 1000);
+        const std::int64_t ceiling =
+            std::min<std::int64_t>(cap, std::int64_t(m_options.backoff_initial_ms) << std::min(attempt, 30));
         return std::chrono::milliseconds(std::uniform_int_distribution<std::int64_t>(0, ceiling)(m_random));
     }
 

@@ -1,18 +1,17 @@
 // tests/unit/error_test.cpp: the error code table's names and their reverse lookup.
-#include <catch2/catch.hpp>
+#include "ferry/error.hpp"
 
+#include <catch2/catch.hpp>
 #include <set>
 #include <string>
-
-#include "ferry/error.hpp"
 
 using ferry::ErrorCode;
 
 TEST_CASE("error_code_from_name finds every code of the table by its name", "[unit][error]") {
     std::set<std::string> names;
-#define FERRY_ERROR_CODE(name, value, message)                                 \
-    CHECK(ferry::error_code_from_name(#name) == ErrorCode::name);              \
-    CHECK(std::string(ferry::error_code_name(ErrorCode::name)) == #name);      \
+#define FERRY_ERROR_CODE(name, value, message)                            \
+    CHECK(ferry::error_code_from_name(#name) == ErrorCode::name);         \
+    CHECK(std::string(ferry::error_code_name(ErrorCode::name)) == #name); \
     names.insert(#name);
 #include "ferry/error_codes.def"
 #undef FERRY_ERROR_CODE

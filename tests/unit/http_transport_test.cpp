@@ -1,14 +1,16 @@
 // tests/unit/http_transport_test.cpp: the gateway transport (connect_gateway) against a scripted
 // HTTP(S) server on a loopback port in this process (cpp-httplib): the request it sends, retries
 // and backoff, and how each kind of failure becomes a ferry::Error.
-#include <catch2/catch.hpp>
+#include "ferry/http_transport.hpp"
+
 #include <httplib.h>
+#include <netinet/in.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <sys/socket.h>
-#include <netinet/in.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -16,7 +18,6 @@
 #include <thread>
 
 #include "ferry/error.hpp"
-#include "ferry/http_transport.hpp"
 #include "sync/transport/gzip.hpp"
 #include "tests/support/temp_dir.hpp"
 
@@ -171,7 +172,8 @@ void make_self_signed(SelfSigned& s, const std::string& pem_path) {
     X509_gmtime_adj(X509_getm_notAfter(s.cert), 3600);
     X509_set_pubkey(s.cert, s.key);
     X509_NAME* name = X509_get_subject_name(s.cert);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1,
+                               0);
     X509_set_issuer_name(s.cert, name);
     add_extension(s.cert, NID_subject_alt_name, "IP:127.0.0.1");
     add_extension(s.cert, NID_basic_constraints, "critical,CA:TRUE");
@@ -353,7 +355,7 @@ TEST_CASE("a token provider is asked before every request, retries included", "[
     CHECK(seen[0].header("Authorization") == "Bearer fresh-1");
     CHECK(seen[1].header("Authorization") == "Bearer fresh-2");
 
-    options.token_provider = [] () -> std::string { throw std::runtime_error("refresh token revoked"); };
+    options.token_provider = []() -> std::string { throw std::runtime_error("refresh token revoked"); };
     auto failing = ferry::connect_gateway(server.url(), options);
     const auto e = error_of([&] { failing->call("push", "{}"); });
     CHECK(e.code() == ErrorCode::unauthenticated);
