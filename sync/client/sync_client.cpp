@@ -352,6 +352,11 @@ SyncReport SyncClient::pull_locked() {
             PendingWrites pending(impl, rows);
             apply_remote_rows(impl, rows, pending);
             if (snapshot) {
+                // The snapshot's position is fixed by the server with its first page. A row
+                // marked seen before that (a push answer while the first page was still to come)
+                // was seen before the position: its later delete would be neither in the pages
+                // nor after the position, so such marks do not count.
+                if (snapshot->cursor.empty()) impl.execute("DELETE FROM ferry_snapshot_seen", {});
                 for (const auto& r : rows)
                     impl.execute("INSERT OR IGNORE INTO ferry_snapshot_seen(tbl, pk) VALUES (?, ?)", {r.table->id, r.pk.dump()});
                 if (response.snapshot)
