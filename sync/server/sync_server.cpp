@@ -470,10 +470,17 @@ std::optional<std::string> SyncServer::reader() const {
 
 void SyncServer::act_as(pqxx::work& tx) {
     if (m_who.trusted) return;
-    // Transaction-local (SET LOCAL, set_config(..., true)): nothing outlives the transaction, so
+    // Transaction-local (set_config(..., true) is SET LOCAL): nothing outlives the transaction, so
     // a connection pooler may hand the connection to anyone next.
-    tx.exec("SET LOCAL ROLE " + std::string(k_device_role));
-    tx.exec_params("SELECT set_config('request.jwt.claims', $1, true)", m_who.claims_json);
+    tx.exec_params("SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true)",
+                   std::string(k_device_role), m_who.claims_json);
+}
+
+void SyncServer::require_own_site(const std::string& site, const pqxx::field& owner) const {
+    if (m_who.trusted || (!owner.is_null() && m_who.user == owner.c_str())) return;
+    throw Error(ErrorDomain::ferry, ErrorCode::not_permitted,
+                "site " + site + " belongs to another user: every store has its own site id, and a site is "
+                                 "kept by the user who first synced it (is this store a copy of another user's?)");
 }
 
 void SyncServer::claim_site(pqxx::work& tx, const std::string& site) {
@@ -481,12 +488,17 @@ void SyncServer::claim_site(pqxx::work& tx, const std::string& site) {
         "WITH claimed AS (INSERT INTO ferry.sites(site, user_id) VALUES ($1, $2) ON CONFLICT (site) DO NOTHING "
         "RETURNING user_id) SELECT user_id FROM claimed UNION ALL SELECT user_id FROM ferry.sites WHERE site = $1",
         site, reader());
-    if (m_who.trusted) return;
-    const bool mine = !owner.empty() && !owner[0][0].is_null() && m_who.user == owner[0][0].c_str();
-    if (!mine)
-        throw Error(ErrorDomain::ferry, ErrorCode::not_permitted,
-                    "site " + site + " belongs to another user: every store has its own site id, and a site is "
-                                     "kept by the user who first synced it (is this store a copy of another user's?)");
+    require_own_site(site, owner[0][0]);
+}
+
+void SyncServer::record_progress(pqxx::work& tx, const std::string& site, const std::string& cursor) {
+    // One statement: the site is claimed on first use and its owner checked with the same upsert
+    // (a site of another user throws, and the transaction's work is not committed).
+    auto owner = tx.exec_params(
+        "INSERT INTO ferry.sites AS s (site, user_id, pull_cursor) VALUES ($1, $3, $2) "
+        "ON CONFLICT (site) DO UPDATE SET pull_cursor = $2, last_seen = now() RETURNING s.user_id",
+        site, cursor, reader());
+    require_own_site(site, owner[0][0]);
 }
 
 void SyncServer::authorize_staged(pqxx::work& tx, const std::set<std::string>& tables_in_batch) {
@@ -595,11 +607,13 @@ protocol::PushAnswer SyncServer::push(pqxx::connection& c, const protocol::PushR
 }
 
 std::optional<protocol::PushAnswer> SyncServer::replay(pqxx::work& tx, Batch& batch) {
-    claim_site(tx, batch.site);
+    tx.exec_params("INSERT INTO ferry.sites(site, user_id) VALUES ($1, $2) ON CONFLICT (site) DO NOTHING", batch.site,
+                   reader());
     auto ledger = tx.exec_params(
-        "SELECT last_seq, last_results::text, last_digest, encode(sha256(convert_to($2, 'UTF8')), 'hex') "
+        "SELECT last_seq, last_results::text, last_digest, encode(sha256(convert_to($2, 'UTF8')), 'hex'), user_id "
         "FROM ferry.sites WHERE site = $1 FOR UPDATE",
         batch.site, batch.text);
+    require_own_site(batch.site, ledger[0][4]);
     const auto last_seq = ledger[0][0].as<std::int64_t>();
     const std::string digest = ledger[0][3].c_str();
     batch.digest = digest;
@@ -757,17 +771,16 @@ protocol::PushAnswer SyncServer::merge_batch(pqxx::connection& c, Batch& batch) 
         // The merge's mark (ferry.log_change): side effects of this batch on other rows get clocks
         // newer than the batch's greatest.
         tx.exec_params("INSERT INTO ferry.merges(site, hlc) VALUES ($1, $2)", site, st.max_hlc);
+        // The stage lives as long as the session: created (and made readable to schema ferry's
+        // owner, whose capture triggers read it) once per database session, in one round trip.
         tx.exec(
-            "CREATE TEMP TABLE IF NOT EXISTS ferry_stage (ord int PRIMARY KEY, tbl text, pk jsonb, op smallint, "
+            "DO $$ BEGIN IF to_regclass('pg_temp.ferry_stage') IS NULL THEN "
+            "CREATE TEMP TABLE ferry_stage (ord int PRIMARY KEY, tbl text, pk jsonb, op smallint, "
             "hlc bigint, vals jsonb, clocks jsonb, deltas jsonb, ex boolean, dead boolean, win jsonb, status text, "
-            "code text, reason text) ON COMMIT DELETE ROWS");
-        tx.exec("CREATE INDEX IF NOT EXISTS ferry_stage_key ON ferry_stage (tbl, pk)");
-        if (!m_who.trusted) {
-            // The capture triggers run as schema ferry's owner and read the stage, which belongs
-            // to the device role here.
-            tx.exec("DO $$ BEGIN EXECUTE format('GRANT SELECT ON pg_temp.ferry_stage TO %I', "
-                    "(SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'ferry')); END $$");
-        }
+            "code text, reason text) ON COMMIT DELETE ROWS; "
+            "CREATE INDEX ferry_stage_key ON ferry_stage (tbl, pk); "
+            "EXECUTE format('GRANT SELECT ON pg_temp.ferry_stage TO %I', "
+            "(SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'ferry')); END IF; END $$");
         tx.exec_params(
             "INSERT INTO ferry_stage(ord, tbl, pk, op, hlc, vals, clocks, deltas) SELECT * FROM "
             "jsonb_to_recordset($1::jsonb) AS x(ord int, tbl text, pk jsonb, op smallint, hlc bigint, vals jsonb, "
@@ -846,7 +859,6 @@ protocol::PullAnswer SyncServer::pull(pqxx::connection& c, const protocol::PullR
     // The device's own pushes are skipped only up to the batch it has acknowledged: a batch of a
     // copy of the store that pushed under the same site id is not its own.
     const std::optional<std::int64_t> acked = req.acked_seq;
-    claim_site(tx, site);
     // A user's pull reads only the entries whose row they could read before or after the change
     // (readers, 0009): their rows' deletes and removals included, nobody else's keys.
     auto page = tx.exec_params(
@@ -909,10 +921,7 @@ protocol::PullAnswer SyncServer::pull(pqxx::connection& c, const protocol::PullR
     }
     out.tables = rows.take();
     out.clocks = clocks_for(tx, keys);
-    tx.exec_params(
-        "INSERT INTO ferry.sites(site, pull_cursor) VALUES ($1, $2) "
-        "ON CONFLICT (site) DO UPDATE SET pull_cursor = $2, last_seen = now()",
-        site, out.cursor);
+    record_progress(tx, site, out.cursor);
     tx.commit();
     return out;
 }
@@ -979,10 +988,7 @@ protocol::PullAnswer SyncServer::snapshot(pqxx::connection& c, const std::string
     out.tables = page.take();
     // Every page records the snapshot's starting position as the site's progress, so trimming
     // keeps the changes the device pulls after the snapshot, however long the snapshot takes.
-    claim_site(tx, site);
-    tx.exec_params("INSERT INTO ferry.sites(site, pull_cursor) VALUES ($1, $2) "
-                   "ON CONFLICT (site) DO UPDATE SET pull_cursor = $2, last_seen = now()",
-                   site, cursor);
+    record_progress(tx, site, cursor);
     out.clocks = clocks_for(tx, keys);
     tx.commit();
     return out;

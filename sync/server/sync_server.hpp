@@ -86,6 +86,11 @@ private:
     /// Records the site as the current user's on first use; throws Error(not_permitted) when it
     /// belongs to another user.
     void claim_site(pqxx::work& tx, const std::string& site);
+    /// Records a pull's (or snapshot page's) position as the site's progress, claiming and
+    /// checking the site in the same statement.
+    void record_progress(pqxx::work& tx, const std::string& site, const std::string& cursor);
+    /// Throws Error(not_permitted) unless `owner` (a site's user_id) is the current user's.
+    void require_own_site(const std::string& site, const pqxx::field& owner) const;
     /// For a user: refuses staged changes to rows the user may not write (checked against the
     /// rows' recorded owner, after the rows are locked) and to rows under another user's parent.
     void authorize_staged(pqxx::work& tx, const std::set<std::string>& tables_in_batch);
