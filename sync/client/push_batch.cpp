@@ -10,8 +10,48 @@
 
 namespace ferry::detail {
 
+LogIndex::LogIndex(Store::Impl& impl) : m_impl(impl) {
+    impl.execute("DROP TABLE IF EXISTS temp.ferry_push_log", {});
+    impl.execute("CREATE TEMP TABLE ferry_push_log (seq INTEGER PRIMARY KEY, tbl INTEGER NOT NULL, pk TEXT NOT NULL)", {});
+    impl.execute("CREATE INDEX temp.ferry_push_log_row ON ferry_push_log (tbl, pk)", {});
+}
+
+LogIndex::~LogIndex() {
+    try {
+        m_impl.execute("DROP TABLE IF EXISTS temp.ferry_push_log", {});
+    } catch (...) {
+        // A connection that cannot drop it now drops it at the next push's start.
+    }
+}
+
+void LogIndex::catch_up() {
+    // Entries are numbered in commit order (one writer at a time, AUTOINCREMENT), so the entries
+    // not yet mirrored are exactly those past the greatest mirrored one: a range read of the log.
+    m_impl.execute("INSERT INTO temp.ferry_push_log(seq, tbl, pk) SELECT seq, tbl, pk FROM main.ferry_changes "
+                   "WHERE seq > (SELECT coalesce(max(seq), 0) FROM temp.ferry_push_log)",
+                   {});
+}
+
+const std::string& LogIndex::entries_sql() {
+    catch_up();
+    // The keys drive the join (CROSS JOIN keeps them outside), each probing the row index; every
+    // mirrored entry is checked against the log by its seq.
+    static const std::string sql =
+        "SELECT c.tbl, c.pk, c.op, c.mask, c.hlc, c.seq FROM (SELECT DISTINCT value ->> 0 AS t, value ->> 1 AS p "
+        "FROM json_each(?1)) k CROSS JOIN temp.ferry_push_log l JOIN main.ferry_changes c ON c.seq = l.seq "
+        "WHERE l.tbl = k.t AND l.pk = k.p AND c.tbl = l.tbl AND c.pk = l.pk ORDER BY c.seq";
+    return sql;
+}
+
+json LogIndex::queued_after(const json& keys, std::int64_t after) {
+    const auto r = m_impl.query("SELECT json_group_array(json_array(tbl, pk, top)) FROM (SELECT tbl, pk, max(seq) AS top "
+                                "FROM (" + entries_sql() + ") WHERE seq > ?2 GROUP BY tbl, pk)",
+                                {keys.dump(), after});
+    return json::parse(r.rows[0][0].as_text());
+}
+
 std::vector<protocol::Change> fold_changes(Store::Impl& impl, const TableIndex& index, std::int64_t upto,
-                                           const json& extra, std::int64_t extra_upto) {
+                                           const json& extra, std::int64_t extra_upto, LogIndex* log) {
     struct Folded {
         const CapturedTable* table = nullptr;
         json pk;
@@ -24,10 +64,19 @@ std::vector<protocol::Change> fold_changes(Store::Impl& impl, const TableIndex& 
     };
     std::vector<Folded> rows;
     std::map<std::pair<std::int64_t, std::string>, std::size_t> slot;
-    const auto entries = impl.query(
-        "SELECT tbl, pk, op, mask, hlc FROM ferry_changes WHERE seq <= ?1 OR (seq <= ?3 AND (tbl, pk) IN "
-        "(SELECT value ->> 0, value ->> 1 FROM json_each(?2))) ORDER BY seq",
-        {upto, extra.dump(), extra_upto});
+    // The entries up to the cut are a range of the log; the extra rows' later entries are found
+    // by key (through the index when there is one), and both are folded in log order.
+    auto entries = impl.query("SELECT tbl, pk, op, mask, hlc, seq FROM ferry_changes WHERE seq <= ?1 ORDER BY seq", {upto});
+    if (!extra.empty()) {
+        const std::string later =
+            log ? "SELECT * FROM (" + log->entries_sql() + ") WHERE seq > ?2 AND seq <= ?3"
+                : "SELECT tbl, pk, op, mask, hlc, seq FROM ferry_changes WHERE seq > ?2 AND seq <= ?3 AND (tbl, pk) IN "
+                  "(SELECT value ->> 0, value ->> 1 FROM json_each(?1))";
+        auto more = impl.query(later, {extra.dump(), upto, extra_upto});
+        for (auto& r : more.rows) entries.rows.push_back(std::move(r));
+        std::stable_sort(entries.rows.begin(), entries.rows.end(),
+                         [](const Row& a, const Row& b) { return a[5].as_int() < b[5].as_int(); });
+    }
     for (const auto& r : entries.rows) {
         auto t = index.by_id.find(r[0].as_int());
         if (t == index.by_id.end()) continue;  // a table no longer synced
@@ -111,13 +160,13 @@ namespace {
 /// The parent rows that rows of `changes` point to (through a foreign key) and that have log
 /// entries after `upto`, as [table id, key text], leaving out those in `known`: such a parent (a
 /// user created after the project that now names it) must travel in the same batch, or the child
-/// is refused for a missing parent.
+/// is refused for a missing parent. Each as [table id, key text, its greatest seq].
 json queued_parent_keys(Store::Impl& impl, const TableIndex& index, const std::vector<protocol::Change>& changes,
                         std::int64_t upto,
-                        const std::set<std::pair<std::int64_t, std::string>>& known) {
+                        const std::set<std::pair<std::int64_t, std::string>>& known, LogIndex* log) {
     if (impl.query("SELECT 1 FROM ferry_changes WHERE seq > ? LIMIT 1", {upto}).rows.empty()) return json::array();
-    // The batch's parent keys first (bounded by the batch), then one scan of the entries after
-    // the cut for just those keys: the log has no (tbl, pk) index, so that capture stays lean.
+    // The batch's parent keys first (bounded by the batch), then their entries after the cut:
+    // through the push's index of the log, or (a push of one batch) one scan of the log's tail.
     std::set<std::pair<std::int64_t, std::string>> parents;
     struct ForeignKeys {
         std::map<std::int64_t, std::vector<std::pair<std::string, std::string>>> columns;  // id -> (from, to)
@@ -173,73 +222,70 @@ json queued_parent_keys(Store::Impl& impl, const TableIndex& index, const std::v
     if (parents.empty()) return json::array();
     json keys = json::array();
     for (const auto& [table_id, key] : parents) keys.push_back({table_id, key});
+    if (log) return log->queued_after(keys, upto);
     const auto queued = impl.query(
-        "SELECT json_group_array(json_array(tbl, pk)) FROM (SELECT DISTINCT tbl, pk FROM ferry_changes "
-        "WHERE seq > ? AND (tbl, pk) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?)))",
+        "SELECT json_group_array(json_array(tbl, pk, top)) FROM (SELECT tbl, pk, max(seq) AS top FROM ferry_changes "
+        "WHERE seq > ? AND (tbl, pk) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?)) GROUP BY tbl, pk)",
         {upto, keys.dump()});
     return json::parse(queued.rows[0][0].as_text());
 }
 
 /// The batch of the first `count` log entries (all of them when fewer), folded.
-BatchCut first_entries(Store::Impl& impl, const TableIndex& index, std::int64_t count, std::int64_t top) {
+BatchCut first_entries(Store::Impl& impl, const TableIndex& index, std::int64_t count, std::int64_t top, LogIndex* log) {
     BatchCut cut;
     auto last = impl.query("SELECT seq FROM ferry_changes ORDER BY seq LIMIT 1 OFFSET ?", {count - 1});
     cut.upto = last.rows.empty() ? top : last.rows[0][0].as_int();
-    cut.changes = fold_changes(impl, index, cut.upto);
+    cut.changes = fold_changes(impl, index, cut.upto, json::array(), 0, log);
     return cut;
 }
 
 /// The batch of the first `count` log entries, the cut moved past the entries of their queued
 /// parents (and theirs): the batch keeps the log's order, so a delete that frees a unique value
 /// before a parent takes it travels with it.
-BatchCut cut_moving(Store::Impl& impl, const TableIndex& index, std::int64_t count, std::int64_t top) {
-    BatchCut cut = first_entries(impl, index, count, top);
+BatchCut cut_moving(Store::Impl& impl, const TableIndex& index, std::int64_t count, std::int64_t top, LogIndex* log) {
+    BatchCut cut = first_entries(impl, index, count, top, log);
     for (int round = 0; round < 32; ++round) {
-        const json parents = queued_parent_keys(impl, index, cut.changes, cut.upto, {});
+        const json parents = queued_parent_keys(impl, index, cut.changes, cut.upto, {}, log);
         if (parents.empty()) break;
-        cut.upto = impl.query("SELECT max(seq) FROM ferry_changes WHERE (tbl, pk) IN "
-                              "(SELECT value ->> 0, value ->> 1 FROM json_each(?))",
-                              {parents.dump()})
-                       .rows[0][0]
-                       .as_int();
-        cut.changes = fold_changes(impl, index, cut.upto);
+        for (const auto& p : parents) cut.upto = std::max(cut.upto, p[2].get<std::int64_t>());
+        cut.changes = fold_changes(impl, index, cut.upto, json::array(), 0, log);
     }
     return cut;
 }
 
 /// The batch of the first `count` log entries, with their queued parents (and theirs) as extras:
 /// for when moving the cut would make the batch too large.
-BatchCut cut_with_parents(Store::Impl& impl, const TableIndex& index, std::int64_t count, std::int64_t top) {
-    BatchCut cut = first_entries(impl, index, count, top);
+BatchCut cut_with_parents(Store::Impl& impl, const TableIndex& index, std::int64_t count, std::int64_t top, LogIndex* log) {
+    BatchCut cut = first_entries(impl, index, count, top, log);
     cut.extra_upto = top;
     std::set<std::pair<std::int64_t, std::string>> known;
     for (int round = 0; round < 32; ++round) {  // each round adds a generation of parents
-        const json more = queued_parent_keys(impl, index, cut.changes, cut.upto, known);
+        const json more = queued_parent_keys(impl, index, cut.changes, cut.upto, known, log);
         if (more.empty()) break;
         for (const auto& k : more) {
             known.emplace(k[0].get<std::int64_t>(), k[1].get<std::string>());
-            cut.extra.push_back(k);
+            cut.extra.push_back({k[0], k[1]});
         }
-        cut.changes = fold_changes(impl, index, cut.upto, cut.extra, top);
+        cut.changes = fold_changes(impl, index, cut.upto, cut.extra, top, log);
     }
     return cut;
 }
 }  // namespace
 
-BatchCut cut_batch(Store::Impl& impl, const TableIndex& index, int limit) {
+BatchCut cut_batch(Store::Impl& impl, const TableIndex& index, int limit, LogIndex* log) {
     limit = std::max(1, std::min(limit, k_max_push_batch));
     auto top_row = impl.query("SELECT max(seq) FROM ferry_changes", {});
     if (top_row.rows[0][0].is_null()) return {};
     const std::int64_t top = top_row.rows[0][0].as_int();
     // The cut moved past queued parents, when that fits; else the parents by key, and fewer
     // entries when even they make the batch too large ...
-    BatchCut moved = cut_moving(impl, index, limit, top);
+    BatchCut moved = cut_moving(impl, index, limit, top, log);
     if (moved.changes.size() <= static_cast<std::size_t>(limit)) return moved;
     std::int64_t count = limit;
-    BatchCut cut = cut_with_parents(impl, index, count, top);
+    BatchCut cut = cut_with_parents(impl, index, count, top, log);
     while (cut.changes.size() > static_cast<std::size_t>(limit) && count > 1) {
         count = std::max<std::int64_t>(1, count / 2);
-        cut = cut_with_parents(impl, index, count, top);
+        cut = cut_with_parents(impl, index, count, top, log);
     }
     if (cut.changes.size() <= static_cast<std::size_t>(limit)) return cut;
     // ... and when even one entry's parents are too many, the parents go first, by themselves.
@@ -247,16 +293,19 @@ BatchCut cut_batch(Store::Impl& impl, const TableIndex& index, int limit) {
     parents.extra_upto = top;
     for (std::size_t i = 0; i < cut.extra.size() && parents.extra.size() < static_cast<std::size_t>(limit); ++i)
         parents.extra.push_back(cut.extra[i]);
-    parents.changes = fold_changes(impl, index, 0, parents.extra, top);
+    parents.changes = fold_changes(impl, index, 0, parents.extra, top, log);
     return parents;
 }
 
-void clear_batch(Store::Impl& impl, const BatchCut& cut) {
-    impl.execute("DELETE FROM ferry_changes WHERE seq <= ?", {cut.upto});
+std::int64_t clear_batch(Store::Impl& impl, const BatchCut& cut, LogIndex* log) {
+    std::int64_t cleared = impl.execute("DELETE FROM ferry_changes WHERE seq <= ?", {cut.upto});
     if (!cut.extra.empty())
-        impl.execute("DELETE FROM ferry_changes WHERE seq <= ? AND (tbl, pk) IN "
-                     "(SELECT value ->> 0, value ->> 1 FROM json_each(?))",
-                     {cut.extra_upto, cut.extra.dump()});
+        cleared += impl.execute(
+            log ? "DELETE FROM ferry_changes WHERE seq IN (SELECT seq FROM (" + log->entries_sql() + ") WHERE seq <= ?2)"
+                : std::string("DELETE FROM ferry_changes WHERE seq <= ?2 AND (tbl, pk) IN "
+                              "(SELECT value ->> 0, value ->> 1 FROM json_each(?1))"),
+            {cut.extra.dump(), cut.extra_upto});
+    return cleared;
 }
 
 }  // namespace ferry::detail

@@ -19,7 +19,8 @@ void add_entry(std::optional<Pending>& slot, std::int64_t op, std::int64_t mask)
 }
 }  // namespace
 
-PendingWrites::PendingWrites(Store::Impl& impl, const std::vector<RemoteRow>& rows) : m_impl(impl) {
+PendingWrites::PendingWrites(Store::Impl& impl, const std::vector<RemoteRow>& rows, const std::string& entries_sql)
+    : m_impl(impl) {
     if (rows.empty()) return;
     json keys = json::array();
     for (const auto& r : rows) {
@@ -28,10 +29,10 @@ PendingWrites::PendingWrites(Store::Impl& impl, const std::vector<RemoteRow>& ro
     }
     // One pass over the log in seq order; the IN list becomes a temporary index SQLite probes
     // for each entry (a join could loop over the key list for every entry instead).
-    auto found = impl.query(
-        "SELECT tbl, pk, op, mask FROM ferry_changes "
-        "WHERE (tbl, pk) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?)) ORDER BY seq",
-        {keys.dump()});
+    auto found = impl.query(entries_sql.empty() ? "SELECT tbl, pk, op, mask FROM ferry_changes "
+                                                  "WHERE (tbl, pk) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?)) ORDER BY seq"
+                                                : entries_sql,
+                            {keys.dump()});
     for (const auto& row : found.rows)
         add_entry(m_rows[{row[0].as_int(), row[1].as_text()}], row[2].as_int(), row[3].as_int());
 }

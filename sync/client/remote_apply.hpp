@@ -28,7 +28,10 @@ struct RemoteRow;
 /// Valid within the transaction it was made in.
 class PendingWrites {
 public:
-    PendingWrites(Store::Impl& impl, const std::vector<RemoteRow>& rows);
+    /// `entries_sql`, when given, reads the log entries (tbl, pk, op, mask first; in seq order) of
+    /// the rows in the JSON array ?1 of [table id, key text] by key (a push's LogIndex) instead
+    /// of scanning the log.
+    PendingWrites(Store::Impl& impl, const std::vector<RemoteRow>& rows, const std::string& entries_sql = {});
     /// The row's pending writes, or null when it has none.
     const Pending* find(std::int64_t table_id, const std::string& pk);
     /// Drops the row's entries from the change log (and from here).

@@ -89,14 +89,15 @@ std::optional<InFlight> load_inflight(Store::Impl& impl) {
 
 /// Cuts the next batch and records it in flight, in one transaction (nothing when the log is
 /// empty). The record comes before the send, so a lost answer is repaired by sending it again.
-std::optional<InFlight> cut_next(Store::Impl& impl, const TableIndex& index, int limit) {
+std::optional<InFlight> cut_next(Store::Impl& impl, const TableIndex& index, int limit, LogIndex* log,
+                                 std::int64_t& cleared) {
     std::optional<InFlight> out;
     impl.transaction([&] {
         for (;;) {
-            BatchCut cut = cut_batch(impl, index, limit);
+            BatchCut cut = cut_batch(impl, index, limit, log);
             if (cut.upto == 0 && cut.extra.empty()) return;  // the log is empty
             if (cut.changes.empty()) {  // e.g. rows created and deleted again offline
-                clear_batch(impl, cut);
+                cleared += clear_batch(impl, cut, log);
                 continue;
             }
             InFlight b;
@@ -148,16 +149,18 @@ std::vector<RemoteRow> rows_of(const std::vector<protocol::Change>& changes, std
 
 /// Records a push answer: clears the covered log, keeps rejections, takes the server's rows; in
 /// one local transaction with the new batch sequence.
-void acknowledge(Store::Impl& impl, const SyncOptions& options, const InFlight& batch, protocol::PushAnswer& answer,
-                 const TableIndex& index, SyncReport& rep) {
+/// Returns how many log entries it cleared.
+std::int64_t acknowledge(Store::Impl& impl, const SyncOptions& options, const InFlight& batch, protocol::PushAnswer& answer,
+                         const TableIndex& index, LogIndex* log, SyncReport& rep) {
     const auto& changes = batch.changes;
     if (answer.seq != batch.seq) throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server answered another push batch");
     if (answer.results.size() != changes.size())
         throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's push results do not match the batch");
     observe_clocks(impl, answer.clocks);
     std::vector<RemoteRow> rows = rows_of(changes, remote_rows(index, answer.tables));
+    std::int64_t cleared = 0;
     remote_transaction(impl, [&] {
-        clear_batch(impl, batch.cut);
+        cleared = clear_batch(impl, batch.cut, log);
         for (std::size_t i = 0; i < changes.size(); ++i) {
             rep.pushed++;
             const protocol::Change& ch = changes[i];
@@ -187,7 +190,7 @@ void acknowledge(Store::Impl& impl, const SyncOptions& options, const InFlight& 
                 rep.superseded++;
             }
         }
-        PendingWrites pending(impl, rows);  // writes made after the batch was cut
+        PendingWrites pending(impl, rows, log ? log->entries_sql() : std::string());  // writes made after the cut
         apply_remote_rows(impl, rows, pending);
         // During a snapshot, a row whose server state the push's answer brought counts as seen:
         // the snapshot's end must not take it for a row deleted on the server.
@@ -199,6 +202,7 @@ void acknowledge(Store::Impl& impl, const SyncOptions& options, const InFlight& 
         impl.save_clock();
     });
     notify_applied(options, rows);
+    return cleared;
 }
 
 /// A malformed answer is a protocol error, whatever part of it was malformed.
@@ -255,10 +259,20 @@ SyncReport SyncClient::push() {
         auto& impl = m_store.impl();
         SyncReport rep;
         TableIndex index(impl);
+        // The log is counted once; progress then counts down by the entries each batch clears (a
+        // count per batch would read the whole remaining log every time).
+        std::int64_t left = impl.query("SELECT count(*) FROM ferry_changes", {}).rows[0][0].as_int();
+        // A queue of more than one batch gets an index of its rows, so that no batch scans the
+        // log after its cut (queued parents, writes made after the cut).
+        std::optional<LogIndex> log;
+        if (left > m_options.push_batch) log.emplace(impl);
+        LogIndex* const by_row = log ? &*log : nullptr;
         for (;;) {
             // 1. The batch: the one in flight, exactly as it was sent (its answer was lost), or the next.
+            std::int64_t cleared = 0;
             std::optional<InFlight> batch = load_inflight(impl);
-            if (!batch) batch = cut_next(impl, index, m_options.push_batch);
+            if (!batch) batch = cut_next(impl, index, m_options.push_batch, by_row, cleared);
+            left -= cleared;
             if (!batch) break;
             crash_point("push.cut");
 
@@ -275,9 +289,10 @@ SyncReport SyncClient::push() {
             batch->changes = std::move(request.changes);
             protocol::PushAnswer response = protocol::decode_push_answer(std::move(text));
             crash_point("push.answered");
-            acknowledge(impl, m_options, *batch, response, index, rep);
+            left -= acknowledge(impl, m_options, *batch, response, index, by_row, rep);
             crash_point("push.acked");
-            auto left = impl.query("SELECT count(*) FROM ferry_changes", {}).rows[0][0].as_int();
+            // Writes made during the push are not in the count: recounted when it runs out.
+            if (left <= 0) left = impl.query("SELECT count(*) FROM ferry_changes", {}).rows[0][0].as_int();
             report(m_options, "push", rep.pushed, left);
         }
         return rep;
