@@ -189,11 +189,23 @@ MergeSql merge_sql(const PgTable& t, const std::vector<std::string>& counters) {
     if (!sets.empty())
         m.upsert.push_back("UPDATE " + T + " t SET " + sets + " FROM ferry_stage s WHERE " + mine +
                            " AND s.status IS NULL AND s.ex AND s.op IN (1, 2) AND " + key_match_expr(t, "t", "s.pk"));
+    // Clocks, compactly: a column without a clock of its own has its row's (re)insert's. A row
+    // this batch (re)creates takes the insert's clock as its creation, and only the columns whose
+    // clock differs from it (written again locally after the insert) get one: s.own, built by
+    // the server beside the stage. Any entries of an earlier incarnation go: every column's value
+    // is the insert's. (Per-column objects of every column, built per row, cost most of a merge.)
+    m.upsert.push_back(
+        "INSERT INTO ferry.rows AS r (tbl, pk, clocks, created_hlc, created_site) "
+        "SELECT s.tbl, s.pk, s.own, s.hlc, $2::text FROM ferry_stage s WHERE " + mine +
+        " AND s.status IS NULL AND s.op = 1 AND NOT s.ex "
+        "ON CONFLICT (tbl, pk) DO UPDATE SET clocks = EXCLUDED.clocks, created_hlc = EXCLUDED.created_hlc, "
+        "created_site = EXCLUDED.created_site");
+    // A row that existed keeps its other columns' clocks; the won columns get theirs.
     m.upsert.push_back(
         "INSERT INTO ferry.rows AS r (tbl, pk, clocks, created_hlc, created_site) "
         "SELECT s.tbl, s.pk, coalesce((SELECT jsonb_object_agg(w.key, jsonb_build_array((w.value #>> '{}')::bigint, $2::text)) "
         "FROM jsonb_each(s.win) w), '{}'), CASE WHEN s.op = 1 THEN s.hlc ELSE 0 END, CASE WHEN s.op = 1 THEN $2::text ELSE '' END "
-        "FROM ferry_stage s WHERE " + mine + " AND s.status IS NULL AND s.op IN (1, 2) "
+        "FROM ferry_stage s WHERE " + mine + " AND s.status IS NULL AND s.op IN (1, 2) AND s.ex "
         "ON CONFLICT (tbl, pk) DO UPDATE SET clocks = r.clocks || EXCLUDED.clocks, "
         "created_site = CASE WHEN (EXCLUDED.created_hlc, EXCLUDED.created_site) > (r.created_hlc, r.created_site) "
         "THEN EXCLUDED.created_site ELSE r.created_site END, "
@@ -767,6 +779,15 @@ protocol::PushAnswer SyncServer::merge_batch(pqxx::connection& c, Batch& batch) 
     const auto& changes = *batch.changes;
     Staging st = validate(tx, changes);
     auto& results = st.results;
+    // An insert's columns whose clock is not the insert's own, as ferry.rows records them (merge_sql).
+    for (auto& item : st.staged) {
+        if (item["op"] != 1) continue;
+        const auto h = item["hlc"].get<std::int64_t>();
+        json own = json::object();
+        for (const auto& [column, clock] : item["clocks"].items())
+            if (clock.get<std::int64_t>() != h) own[column] = json::array({clock, site});
+        if (!own.empty()) item["own"] = std::move(own);
+    }
     if (!st.staged.empty()) {
         // The merge's mark (ferry.log_change): side effects of this batch on other rows get clocks
         // newer than the batch's greatest.
@@ -776,15 +797,16 @@ protocol::PushAnswer SyncServer::merge_batch(pqxx::connection& c, Batch& batch) 
         tx.exec(
             "DO $$ BEGIN IF to_regclass('pg_temp.ferry_stage') IS NULL THEN "
             "CREATE TEMP TABLE ferry_stage (ord int PRIMARY KEY, tbl text, pk jsonb, op smallint, "
-            "hlc bigint, vals jsonb, clocks jsonb, deltas jsonb, ex boolean, dead boolean, win jsonb, status text, "
+            "hlc bigint, vals jsonb, clocks jsonb, deltas jsonb, own jsonb, ex boolean, dead boolean, win jsonb, status text, "
             "code text, reason text) ON COMMIT DELETE ROWS; "
             "CREATE INDEX ferry_stage_key ON ferry_stage (tbl, pk); "
             "EXECUTE format('GRANT SELECT ON pg_temp.ferry_stage TO %I', "
             "(SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'ferry')); END IF; END $$");
         tx.exec_params(
-            "INSERT INTO ferry_stage(ord, tbl, pk, op, hlc, vals, clocks, deltas) SELECT * FROM "
+            "INSERT INTO ferry_stage(ord, tbl, pk, op, hlc, vals, clocks, deltas, own) SELECT ord, tbl, pk, op, hlc, "
+            "vals, clocks, deltas, coalesce(own, '{}') FROM "
             "jsonb_to_recordset($1::jsonb) AS x(ord int, tbl text, pk jsonb, op smallint, hlc bigint, vals jsonb, "
-            "clocks jsonb, deltas jsonb)",
+            "clocks jsonb, deltas jsonb, own jsonb)",
             st.staged.dump());
         lock_staged_rows(tx, st.tables);
         if (!m_who.trusted) authorize_staged(tx, st.tables);

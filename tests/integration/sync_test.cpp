@@ -3,6 +3,7 @@
 // rejected writes, clock skew and offline integer keys.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <thread>
 
 #include "ferry/error.hpp"
@@ -126,6 +127,40 @@ TEST_CASE("the same column resolves by (hlc, site), exact ties included", "[inte
         REQUIRE(text(a.store(), "SELECT name FROM containers") == winner);
         REQUIRE(text(b.store(), "SELECT name FROM containers") == winner);
     }
+}
+
+TEST_CASE("a pushed insert records clocks only for columns written after it, and they still order writes",
+          "[integration][sync]") {
+    PgDatabase db;
+    install(db, "december");
+    // A minute ahead of the server (within the skew limit): the devices' own clocks order their
+    // writes, not the server's clock they ratchet past.
+    const std::int64_t ahead = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch()).count() + 60000;
+    FakeClock ca(ahead), cb(ahead);
+    Device a(db, "december", &ca), b(db, "december", &cb);
+    seed_container(a.store());
+    ca.advance(10);
+    a.store().execute("UPDATE users SET name = 'Ann B' WHERE id = ?", {k_user});
+    a.sync();
+    // The rows' creation holds the insert's clock; only a column written after it has its own.
+    REQUIRE(db.scalar("SELECT count(*) FROM ferry.rows r, jsonb_object_keys(r.clocks) k WHERE r.tbl = 'containers'") == "0");
+    REQUIRE(db.scalar("SELECT string_agg(k, ',') FROM ferry.rows r, jsonb_object_keys(r.clocks) k WHERE r.tbl = 'users'") ==
+            "name");
+    b.sync();
+    // Concurrently: a sets the status later than b does; b renames the container after its insert.
+    ca.advance(1000);
+    a.store().execute("UPDATE containers SET status = 'running' WHERE id = ?", {k_container});
+    cb.advance(500);
+    b.store().execute("UPDATE containers SET status = 'stopped', name = 'from-b' WHERE id = ?", {k_container});
+    a.sync();
+    auto rb = b.sync();
+    REQUIRE(rb.applied == 1);
+    a.sync();
+    for (Device* d : {&a, &b})
+        REQUIRE(text(d->store(), "SELECT status || ' ' || name FROM containers") == "running from-b");
+    REQUIRE(db.scalar("SELECT status || ' ' || name FROM containers") == "running from-b");
+    REQUIRE(text(a.store(), "SELECT name FROM users") == "Ann B");
 }
 
 TEST_CASE("a delete wins over a concurrent update, and cascades reach every replica", "[integration][sync]") {
