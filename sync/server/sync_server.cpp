@@ -210,8 +210,8 @@ MergeSql merge_sql(const PgTable& t, const std::vector<std::string>& counters) {
         "created_site = CASE WHEN (EXCLUDED.created_hlc, EXCLUDED.created_site) > (r.created_hlc, r.created_site) "
         "THEN EXCLUDED.created_site ELSE r.created_site END, "
         "created_hlc = greatest(r.created_hlc, EXCLUDED.created_hlc)");
-    m.upsert.push_back("UPDATE ferry_stage s SET status = 'applied' WHERE " + mine +
-                       " AND s.status IS NULL AND s.op IN (1, 2)");
+    // A staged change left without a status was applied (merge_batch reads it so): no statement
+    // rewrites every stage row to say so.
 
     // Deletes: a delete wins over updates; only a re-insert with a newer clock outlives it.
     m.remove.push_back("UPDATE ferry_stage s SET ex = " + exists +
@@ -229,7 +229,6 @@ MergeSql merge_sql(const PgTable& t, const std::vector<std::string>& counters) {
         "deleted_site = CASE WHEN r.deleted_hlc IS NULL OR (EXCLUDED.deleted_hlc, EXCLUDED.deleted_site) > "
         "(r.deleted_hlc, r.deleted_site) THEN EXCLUDED.deleted_site ELSE r.deleted_site END, "
         "deleted_hlc = greatest(r.deleted_hlc, EXCLUDED.deleted_hlc)");
-    m.remove.push_back("UPDATE ferry_stage s SET status = 'applied' WHERE " + mine + " AND s.status IS NULL AND s.op = 3");
 
     return m;
 }
