@@ -2,7 +2,9 @@
 #include "sync/client/remote_apply.hpp"
 
 #include <algorithm>
+#include <set>
 #include <sqlite3.h>
+#include <tuple>
 
 #include "ferry/error.hpp"
 #include "ferry/store.hpp"
@@ -22,6 +24,10 @@ void add_entry(std::optional<Pending>& slot, std::int64_t op, std::int64_t mask)
 PendingWrites::PendingWrites(Store::Impl& impl, const std::vector<RemoteRow>& rows, const std::string& entries_sql)
     : m_impl(impl) {
     if (rows.empty()) return;
+    // Nothing queued (a fresh device's snapshot, a device that pushed everything): no row has
+    // pending writes, and none can get any while capture is off for the apply.
+    m_log_empty = impl.query("SELECT 1 FROM ferry_changes LIMIT 1", {}).rows.empty();
+    if (m_log_empty) return;
     json keys = json::array();
     for (const auto& r : rows) {
         auto [it, fresh] = m_rows.emplace(std::make_pair(r.table->id, r.pk.dump()), std::nullopt);
@@ -38,6 +44,7 @@ PendingWrites::PendingWrites(Store::Impl& impl, const std::vector<RemoteRow>& ro
 }
 
 const Pending* PendingWrites::find(std::int64_t table_id, const std::string& pk) {
+    if (m_log_empty) return nullptr;
     auto it = m_rows.find({table_id, pk});
     if (it == m_rows.end()) {
         it = m_rows.emplace(std::make_pair(table_id, pk), std::nullopt).first;
@@ -50,6 +57,7 @@ const Pending* PendingWrites::find(std::int64_t table_id, const std::string& pk)
 
 void PendingWrites::clear(std::int64_t table_id, const std::string& pk) {
     // Known to have no entries: nothing to delete (the log has no index on the key; skip the scan).
+    if (m_log_empty) return;
     auto it = m_rows.find({table_id, pk});
     if (it != m_rows.end() && !it->second) return;
     m_impl.execute("DELETE FROM ferry_changes WHERE tbl = ? AND pk = ?", {table_id, pk});
@@ -111,10 +119,48 @@ bool is_unique_violation(const Error& e) {
            (e.native_code() == SQLITE_CONSTRAINT_UNIQUE || e.native_code() == SQLITE_CONSTRAINT_PRIMARYKEY);
 }
 
+/// The SQL of the writes apply_remote_row makes, built once per table and set of columns (a page
+/// brings many rows of one table with the same columns).
+class WriteSql {
+public:
+    /// UPDATE of `cols` by key (a row with pending writes: only the columns it may take).
+    const std::string& update(const CapturedTable& t, const std::vector<std::size_t>& cols) {
+        std::string& sql = m_sql[{&t, true, cols}];
+        if (sql.empty()) {
+            std::string sets;
+            for (auto i : cols) sets += (sets.empty() ? "" : ", ") + quote_ident(t.columns[i]) + " = ?";
+            sql = "UPDATE " + quote_ident(t.name) + " SET " + sets + " WHERE " + where_key(t);
+        }
+        return sql;
+    }
+
+    /// INSERT of `cols`, or UPDATE of its non-key columns when the key is there already.
+    const std::string& upsert(const CapturedTable& t, const std::vector<std::size_t>& cols) {
+        std::string& sql = m_sql[{&t, false, cols}];
+        if (sql.empty()) {
+            std::string names, marks, updates, conflict;
+            for (auto i : cols) {
+                const std::string& c = t.columns[i];
+                names += (names.empty() ? "" : ", ") + quote_ident(c);
+                marks += marks.empty() ? "?" : ", ?";
+                const bool is_key = std::find(t.pk_columns.begin(), t.pk_columns.end(), c) != t.pk_columns.end();
+                if (!is_key) updates += (updates.empty() ? "" : ", ") + quote_ident(c) + " = excluded." + quote_ident(c);
+            }
+            for (const auto& k : t.pk_columns) conflict += (conflict.empty() ? "" : ", ") + quote_ident(k);
+            sql = "INSERT INTO " + quote_ident(t.name) + " (" + names + ") VALUES (" + marks + ") ON CONFLICT (" +
+                  conflict + ") DO " + (updates.empty() ? "NOTHING" : "UPDATE SET " + updates);
+        }
+        return sql;
+    }
+
+private:
+    std::map<std::tuple<const CapturedTable*, bool, std::vector<std::size_t>>, std::string> m_sql;
+};
+
 /// Brings one local row to the server's state, leaving columns with pending local writes alone;
 /// a counter becomes the server's total plus what was added here since the last agreement.
 /// Runs with capture suppressed. One write statement, so a failure leaves the row as it was.
-void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pending) {
+void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pending, WriteSql& sql) {
     const CapturedTable& t = *r.table;
     const std::string key_text = r.pk.dump();
     const auto keys = key_values(t, r.pk);
@@ -135,7 +181,7 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
         auto q = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys);
         if (!q.rows.empty()) local = q.rows[0];
     }
-    std::vector<std::string> cols;
+    std::vector<std::size_t> cols;
     std::vector<Value> vals;
     std::vector<std::pair<std::string, std::int64_t>> bases;
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
@@ -151,34 +197,22 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
                 value += here - counter_base(impl, t, key_text, c).value_or(here);
             }
             bases.emplace_back(c, server);
-            cols.push_back(c);
+            cols.push_back(i);
             vals.push_back(Value(value));
             continue;
         }
         if (pending_col) continue;
-        cols.push_back(c);
+        cols.push_back(i);
         vals.push_back(from_json(*v, t.name + "." + c));
     }
     if (cols.empty()) return;
     if (p) {
-        std::string sets;
-        for (const auto& c : cols) sets += (sets.empty() ? "" : ", ") + quote_ident(c) + " = ?";
         for (const auto& k : keys) vals.push_back(k);
-        if (impl.execute("UPDATE " + quote_ident(t.name) + " SET " + sets + " WHERE " + where_key(t), vals) == 0)
+        if (impl.execute(sql.update(t, cols), vals) == 0)
             throw Error(ErrorDomain::ferry, ErrorCode::internal,
                         "a row of " + t.name + " with local writes not yet pushed is missing: " + key_text);
     } else {
-        std::string names, marks, updates, conflict;
-        for (const auto& c : cols) {
-            names += (names.empty() ? "" : ", ") + quote_ident(c);
-            marks += marks.empty() ? "?" : ", ?";
-            bool is_key = std::find(t.pk_columns.begin(), t.pk_columns.end(), c) != t.pk_columns.end();
-            if (!is_key) updates += (updates.empty() ? "" : ", ") + quote_ident(c) + " = excluded." + quote_ident(c);
-        }
-        for (const auto& k : t.pk_columns) conflict += (conflict.empty() ? "" : ", ") + quote_ident(k);
-        impl.execute("INSERT INTO " + quote_ident(t.name) + " (" + names + ") VALUES (" + marks + ") ON CONFLICT (" +
-                         conflict + ") DO " + (updates.empty() ? "NOTHING" : "UPDATE SET " + updates),
-                     vals);
+        impl.execute(sql.upsert(t, cols), vals);
     }
     for (const auto& [c, base] : bases) set_counter_base(impl, t, key_text, c, base);
 }
@@ -210,7 +244,8 @@ enum class Room {
 /// yet pushed it is left alone (removing it would lose them, or take them for refused): the
 /// remote row waits instead (ferry_refetch), until the push of those writes brings the local
 /// row's server state, which frees the value.
-Room make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRow>& waiting, PendingWrites& pending) {
+Room make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<const RemoteRow*>& waiting,
+               PendingWrites& pending) {
     const CapturedTable& t = *r.table;
     std::vector<std::string> in_the_way;
     for (const auto& cols : unique_keys(impl, t)) {
@@ -241,8 +276,8 @@ Room make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRo
     for (const auto& other : in_the_way) {
         impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), key_values(t, json::parse(other)));
         if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, other});
-        const bool is_waiting = std::any_of(waiting.begin(), waiting.end(), [&](const RemoteRow& w) {
-            return w.table == &t && w.pk.dump() == other;
+        const bool is_waiting = std::any_of(waiting.begin(), waiting.end(), [&](const RemoteRow* w) {
+            return w->table == &t && w->pk.dump() == other;
         });
         if (!is_waiting) impl.execute("INSERT OR IGNORE INTO ferry_refetch(tbl, pk) VALUES (?, ?)", {t.id, other});
     }
@@ -252,13 +287,16 @@ Room make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<RemoteRo
 }  // namespace
 
 void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingWrites& pending) {
-    std::vector<RemoteRow> todo = rows;
+    WriteSql sql;
+    std::vector<const RemoteRow*> todo;
+    todo.reserve(rows.size());
+    for (const auto& r : rows) todo.push_back(&r);
     while (!todo.empty()) {
-        std::vector<RemoteRow> failed;
+        std::vector<const RemoteRow*> failed;
         std::optional<Error> first_error;
-        for (const auto& r : todo) {
+        for (const RemoteRow* r : todo) {
             try {
-                apply_remote_row(impl, r, pending);
+                apply_remote_row(impl, *r, pending, sql);
             } catch (const Error& e) {
                 if (!is_unique_violation(e)) throw;
                 failed.push_back(r);
@@ -266,7 +304,7 @@ void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, Pe
             }
         }
         if (!failed.empty() && failed.size() == todo.size()) {
-            const Room room = make_room(impl, failed.front(), failed, pending);
+            const Room room = make_room(impl, *failed.front(), failed, pending);
             if (room == Room::none) throw *first_error;
             if (room == Room::deferred) failed.erase(failed.begin());
         }
@@ -274,36 +312,69 @@ void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, Pe
     }
 }
 
-/// Runs `body` as one transaction that applies remote data: capture off, and foreign keys off
-/// because the server already enforced them and pages may bring a child before its parent.
+/// Runs `body` as one transaction that applies remote data. Capture is off. So are foreign keys
+/// (the server enforced them, and pages may bring a child before its parent) and CHECK
+/// constraints: the server validated these rows, and a device CHECK the server lacks must not
+/// stop the device from taking the server's state (it would refuse the same row at every sync).
 void remote_transaction(Store::Impl& impl, const std::function<void()>& body) {
     if (impl.transaction_depth > 0 || !sqlite3_get_autocommit(impl.handle()))
         throw Error(ErrorDomain::ferry, ErrorCode::invalid_argument, "sync cannot run inside an open transaction");
-    impl.exec("PRAGMA foreign_keys = OFF");
+    // Set around the transaction, never inside it: foreign_keys is a no-op in a transaction, and
+    // ignore_check_constraints expires every prepared statement, which are compiled again.
+    impl.exec("PRAGMA foreign_keys = OFF; PRAGMA ignore_check_constraints = ON");
+    auto restore = [&] { impl.exec("PRAGMA foreign_keys = ON; PRAGMA ignore_check_constraints = OFF"); };
     try {
         detail::with_remote_apply(impl, [&] { impl.transaction(body); });
     } catch (...) {
-        impl.exec("PRAGMA foreign_keys = ON");
+        restore();
         throw;
     }
-    impl.exec("PRAGMA foreign_keys = ON");
+    restore();
 }
 
-/// Ends a snapshot: synced rows the snapshot did not bring and that have no local writes were
-/// deleted on the server meanwhile; the pull goes on from the snapshot's cursor.
+namespace {
+std::string key_json_expr(const CapturedTable& t) {
+    std::string key = "json_array(";
+    for (std::size_t i = 0; i < t.pk_columns.size(); ++i) key += (i ? ", " : "") + quote_ident(t.pk_columns[i]);
+    return key + ")";
+}
+
+bool has_unseen(Store::Impl& impl, std::int64_t table_id) {
+    return !impl.query("SELECT 1 FROM ferry_snapshot_unseen WHERE tbl = ? LIMIT 1", {table_id}).rows.empty();
+}
+}  // namespace
+
+void start_snapshot_marks(Store::Impl& impl, const TableIndex& index) {
+    impl.execute("DELETE FROM ferry_snapshot_unseen", {});
+    for (const auto& t : index.tables)
+        impl.execute("INSERT INTO ferry_snapshot_unseen(tbl, pk) SELECT ?, " + key_json_expr(t) + " FROM " +
+                         quote_ident(t.name),
+                     {t.id});
+}
+
+void mark_seen(Store::Impl& impl, const std::vector<RemoteRow>& rows) {
+    std::map<std::int64_t, bool> unseen;  // per table: are any of its rows still unseen?
+    for (const auto& r : rows) {
+        auto [it, fresh] = unseen.emplace(r.table->id, false);
+        if (fresh) it->second = has_unseen(impl, r.table->id);
+        if (it->second) impl.execute("DELETE FROM ferry_snapshot_unseen WHERE tbl = ? AND pk = ?", {r.table->id, r.pk.dump()});
+    }
+}
+
 std::vector<RemoteRow> finish_snapshot(Store::Impl& impl, const TableIndex& index, const std::string& cursor) {
     std::vector<RemoteRow> deleted;
     for (const auto& t : index.tables) {
-        std::string key = "json_array(";
-        for (std::size_t i = 0; i < t.pk_columns.size(); ++i) key += (i ? ", " : "") + quote_ident(t.pk_columns[i]);
-        key += ")";
-        const auto gone = impl.query("DELETE FROM " + quote_ident(t.name) + " WHERE " + key +
-                                         " NOT IN (SELECT pk FROM ferry_snapshot_seen WHERE tbl = ?1) AND " + key +
-                                         " NOT IN (SELECT pk FROM ferry_changes WHERE tbl = ?1) RETURNING " + key,
+        if (!has_unseen(impl, t.id)) continue;  // a table that was empty when the snapshot began
+        const auto gone = impl.query("SELECT pk FROM ferry_snapshot_unseen WHERE tbl = ?1 AND pk NOT IN "
+                                     "(SELECT pk FROM ferry_changes WHERE tbl = ?1)",
                                      {t.id});
-        for (const auto& row : gone.rows) deleted.push_back(RemoteRow{&t, json::parse(row[0].as_text()), json(), nullptr});
+        for (const auto& row : gone.rows) {
+            json pk = json::parse(row[0].as_text());
+            if (impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), key_values(t, pk)) > 0)
+                deleted.push_back(RemoteRow{&t, std::move(pk), json(), nullptr});
+        }
     }
-    impl.execute("DELETE FROM ferry_snapshot_seen", {});
+    impl.execute("DELETE FROM ferry_snapshot_unseen", {});
     impl.execute("DELETE FROM ferry_meta WHERE key = 'snapshot'", {});
     impl.set_meta("pull_cursor", cursor);
     return deleted;

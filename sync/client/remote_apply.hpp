@@ -40,6 +40,7 @@ public:
 private:
     Store::Impl& m_impl;
     std::map<std::pair<std::int64_t, std::string>, std::optional<Pending>> m_rows;
+    bool m_log_empty = false;  // nothing queued when made: no row has pending writes
 };
 
 /// The value of a counter column last agreed with the server, if known.
@@ -73,13 +74,21 @@ std::vector<RemoteRow> remote_rows(const TableIndex& index, std::vector<protocol
 /// move, the local row in the way is cleared (and fetched again later, see ferry_refetch).
 void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingWrites& pending);
 
-/// Runs `body` as one transaction that applies remote data: capture off, and foreign keys off
-/// because the server already enforced them and pages may bring a child before its parent.
-/// Throws Error(invalid_argument) inside an open transaction.
+/// Runs `body` as one transaction that applies remote data: capture off, and foreign keys and
+/// CHECK constraints off, because the server already enforced its own and pages may bring a
+/// child before its parent. Throws Error(invalid_argument) inside an open transaction.
 void remote_transaction(Store::Impl& impl, const std::function<void()>& body);
 
-/// Ends a snapshot: synced rows it did not bring and that have no local writes were deleted on
-/// the server meanwhile; the pull goes on from the snapshot's cursor.
+/// A snapshot's first page is about to be applied (its position is fixed now): every synced row
+/// the device holds becomes "unseen" (ferry_snapshot_unseen). A row a page or a push answer
+/// brings is seen again (mark_seen); the snapshot's end deletes the rows still unseen. A table
+/// that was empty costs no bookkeeping at all, so a fresh device's first sync keeps no marks.
+void start_snapshot_marks(Store::Impl& impl, const TableIndex& index);
+/// During a snapshot: these rows are at the server's state, not deleted there.
+void mark_seen(Store::Impl& impl, const std::vector<RemoteRow>& rows);
+
+/// Ends a snapshot: synced rows still unseen that have no local writes were deleted on the
+/// server meanwhile; the pull goes on from the snapshot's cursor.
 /// Returns the rows it deleted (row null).
 std::vector<RemoteRow> finish_snapshot(Store::Impl& impl, const TableIndex& index, const std::string& cursor);
 

@@ -9,6 +9,7 @@
 // the cursor that covers it.
 #include "ferry/sync.hpp"
 
+#include <future>
 #include <optional>
 
 #include "ferry/error.hpp"
@@ -19,17 +20,49 @@
 #include "sync/client/remote_apply.hpp"
 #include "sync/client/sync_lock.hpp"
 #include "sync/protocol/codec.hpp"
+#include "sync/transport/in_process.hpp"
 #include "lib/core/ids.hpp"
 
 namespace ferry {
 namespace {
 using namespace detail;
 
-/// Sends one request and returns its answer's JSON (decoded by the caller).
+/// Sends one request and returns its answer's JSON (decoded by the caller). A server in this
+/// process gets the message as it is, not as text.
 template <class Request>
 json exchange(Transport& transport, const char* endpoint, const Request& request) {
+    if (auto* local = dynamic_cast<InProcessTransport*>(&transport))
+        return protocol::check_answer(local->call_json(endpoint, protocol::encode(request)), endpoint);
     return protocol::parse_answer(transport.call(endpoint, protocol::encode(request).dump()), endpoint);
 }
+
+/// The next snapshot page, asked for while the device applies the one before it, so the server
+/// reads and encodes page k+1 while the device writes page k. Where page k+1 begins is known as
+/// soon as page k arrives, and nothing on the server depends on the device having applied it.
+class PagePrefetch {
+public:
+    void start(Transport& transport, protocol::PullRequest next) {
+        m_request = next;
+        m_answer = std::async(std::launch::async,
+                              [&transport, next = std::move(next)] { return exchange(transport, "pull", next); });
+    }
+
+    /// The answer to `request` if it was asked for ahead (its failure is thrown here); nothing
+    /// otherwise. An answer to another request is dropped.
+    std::optional<json> take(const protocol::PullRequest& request) {
+        if (!m_answer.valid()) return std::nullopt;
+        std::future<json> answer = std::move(m_answer);
+        if (!(m_request == request)) {
+            answer.wait();
+            return std::nullopt;
+        }
+        return answer.get();
+    }
+
+private:
+    protocol::PullRequest m_request;
+    std::future<json> m_answer;  // std::async's: its destructor waits for the request to end
+};
 
 void report(const SyncOptions& o, const char* phase, std::int64_t done, std::int64_t pending) {
     if (o.on_progress) o.on_progress(SyncProgress{phase, done, pending});
@@ -194,9 +227,7 @@ std::int64_t acknowledge(Store::Impl& impl, const SyncOptions& options, const In
         apply_remote_rows(impl, rows, pending);
         // During a snapshot, a row whose server state the push's answer brought counts as seen:
         // the snapshot's end must not take it for a row deleted on the server.
-        if (impl.meta("snapshot"))
-            for (const auto& r : rows)
-                impl.execute("INSERT OR IGNORE INTO ferry_snapshot_seen(tbl, pk) VALUES (?, ?)", {r.table->id, r.pk.dump()});
+        if (impl.meta("snapshot")) mark_seen(impl, rows);
         impl.set_meta("push_seq", std::to_string(batch.seq));
         impl.execute("DELETE FROM ferry_meta WHERE key = 'push_inflight'", {});
         impl.save_clock();
@@ -308,6 +339,7 @@ SyncReport SyncClient::pull_locked() {
     SyncReport rep;
     TableIndex index(impl);
     int rounds_without_fetch = 0;
+    PagePrefetch prefetch;
     for (;;) {
         const std::string cursor = impl.meta("pull_cursor").value_or("");
         std::optional<protocol::SnapshotState> snapshot;
@@ -315,7 +347,7 @@ SyncReport SyncClient::pull_locked() {
         // A fresh store starts with a snapshot of the current data rather than the whole history.
         if (!snapshot && cursor.empty()) {
             impl.transaction([&] {
-                impl.execute("DELETE FROM ferry_snapshot_seen", {});
+                impl.execute("DELETE FROM ferry_snapshot_unseen", {});
                 impl.set_meta("snapshot", "{}");
             });
             snapshot = protocol::SnapshotState{};
@@ -343,13 +375,14 @@ SyncReport SyncClient::pull_locked() {
         }
         json text;
         try {
-            text = exchange(m_transport, "pull", request);
+            auto ahead = prefetch.take(request);
+            text = ahead ? std::move(*ahead) : exchange(m_transport, "pull", request);
             crash_point(snapshot ? "snapshot.answered" : "pull.answered");
         } catch (const Error& e) {
             if (e.code() != ErrorCode::resync_required || snapshot) throw;
             // Fell behind the server's trimmed change log: take a fresh snapshot.
             impl.transaction([&] {
-                impl.execute("DELETE FROM ferry_snapshot_seen", {});
+                impl.execute("DELETE FROM ferry_snapshot_unseen", {});
                 impl.set_meta("snapshot", "{}");
             });
             report(m_options, "resync", 0, 1);
@@ -359,21 +392,25 @@ SyncReport SyncClient::pull_locked() {
         observe_clocks(impl, response.clocks);
         std::int64_t received = 0;
         for (const auto& t : response.tables) received += static_cast<std::int64_t>(t.rows.size() + t.gone.size());
+        if (snapshot && response.snapshot) {
+            protocol::PullRequest next = request;
+            next.snapshot = response.snapshot;
+            prefetch.start(m_transport, std::move(next));
+        }
         std::vector<RemoteRow> rows = remote_rows(index, response.tables);
         std::vector<RemoteRow> gone;  // rows a finished snapshot found deleted on the server
         remote_transaction(impl, [&] {
             for (const auto& [table_id, key] : fetched)
                 impl.execute("DELETE FROM ferry_refetch WHERE tbl = ? AND pk = ?", {table_id, key});
+            // The snapshot's position is fixed by the server with its first page: every row the
+            // device holds then is unseen until a page or a push answer brings it. (A row a push
+            // answer brought before that was seen before the position: its later delete would be
+            // neither in the pages nor after the position, so it is unseen too.)
+            if (snapshot && snapshot->cursor.empty()) start_snapshot_marks(impl, index);
             PendingWrites pending(impl, rows);
             apply_remote_rows(impl, rows, pending);
             if (snapshot) {
-                // The snapshot's position is fixed by the server with its first page. A row
-                // marked seen before that (a push answer while the first page was still to come)
-                // was seen before the position: its later delete would be neither in the pages
-                // nor after the position, so such marks do not count.
-                if (snapshot->cursor.empty()) impl.execute("DELETE FROM ferry_snapshot_seen", {});
-                for (const auto& r : rows)
-                    impl.execute("INSERT OR IGNORE INTO ferry_snapshot_seen(tbl, pk) VALUES (?, ?)", {r.table->id, r.pk.dump()});
+                mark_seen(impl, rows);
                 if (response.snapshot)
                     impl.set_meta("snapshot", protocol::snapshot_record(*response.snapshot).dump());
                 else

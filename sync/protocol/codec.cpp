@@ -334,9 +334,13 @@ json parse_answer(const std::string& text, const std::string& endpoint) {
         throw Error(ErrorDomain::ferry, ErrorCode::protocol,
                     "the server's " + endpoint + " answer is not valid JSON: " + e.what());
     }
-    if (!j.is_object())
+    return check_answer(std::move(j), endpoint);
+}
+
+json check_answer(json answer, const std::string& endpoint) {
+    if (!answer.is_object())
         throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's " + endpoint + " answer is not a JSON object");
-    return j;
+    return answer;
 }
 
 // --- push -------------------------------------------------------------------------------------

@@ -357,24 +357,32 @@ class RowsBuilder {
 public:
     explicit RowsBuilder(const std::vector<PgTable>& tables) : m_tables(tables) {}
 
-    /// The current row of `pk` in `t` (null: there is none): a row's key columns hold `pk`, the
-    /// key as it was logged or asked for, so the receiver finds each key's row by its own spelling.
+    /// The current row of `pk` in `t` (null: there is none), its values in the order of t's
+    /// synced columns (device_values): a row's key columns hold `pk`, the key as it was logged or
+    /// asked for, so the receiver finds each key's row by its own spelling.
     void add(const PgTable& t, const json& pk, const json* row) {
         Group& g = group(t);
         if (!row) {
             g.rows.gone.push_back(pk);
             return;
         }
-        json values = json::array();
-        for (std::size_t i = 0; i < g.rows.cols.size(); ++i) {
-            if (g.key_index[i] >= 0) {
-                values.push_back(pk[static_cast<std::size_t>(g.key_index[i])]);
-                continue;
-            }
-            auto it = row->find(g.rows.cols[i]);
-            values.push_back(it == row->end() ? json() : *it);
-        }
+        json values = *row;
+        for (std::size_t i = 0; i < g.key_index.size(); ++i)
+            if (g.key_index[i] >= 0) values[i] = pk[static_cast<std::size_t>(g.key_index[i])];
         g.rows.rows.push_back(std::move(values));
+    }
+
+    /// A row read by a snapshot: its key is its own.
+    void add_row(const PgTable& t, json values) { group(t).rows.rows.push_back(std::move(values)); }
+
+    /// The key of a row as device_values read it.
+    json key_of(const PgTable& t, const json& values) {
+        const Group& g = group(t);
+        json pk = json::array();
+        for (std::size_t k = 0; k < t.pk.size(); ++k)
+            for (std::size_t i = 0; i < g.key_index.size(); ++i)
+                if (g.key_index[i] == static_cast<int>(k)) pk.push_back(values[i]);
+        return pk;
     }
 
     std::vector<protocol::TableRows> take() {
@@ -428,11 +436,11 @@ std::map<std::pair<std::string, std::string>, json> SyncServer::current_rows(pqx
         const PgTable* t = find_table(tx, name);
         if (!t) continue;
         // A row a user may not read is 'no row' for them: a push answer or pull never shows it.
-        auto rows = tx.exec_params("SELECT p.k::text, (" + device_row_expr(*t, "t") +
-                                       ")::text FROM jsonb_array_elements($1::jsonb) p(k) JOIN " + pg_ident(name) +
-                                       " t ON " + key_match_expr(*t, "t", "p.k") + " WHERE " + readable_expr(*t, "$2"),
+        auto rows = tx.exec_params("SELECT p.k::text, " + device_columns_expr(*t, "t") +
+                                       " FROM jsonb_array_elements($1::jsonb) p(k) JOIN " + pg_ident(name) + " t ON " +
+                                       key_match_expr(*t, "t", "p.k") + " WHERE " + readable_expr(*t, "$2"),
                                    list.dump(), reader());
-        for (const auto& r : rows) out[{name, json::parse(r[0].c_str()).dump()}] = json::parse(r[1].c_str());
+        for (const auto& r : rows) out[{name, json::parse(r[0].c_str()).dump()}] = device_values(*t, r, 1);
     }
     return out;
 }
@@ -987,16 +995,16 @@ protocol::PullAnswer SyncServer::snapshot(pqxx::connection& c, const std::string
         }
         const bool resume = after.is_array() && after.size() == t.pk.size();
         // $1: the key to go on after (NULL at a table's start), $2: room, $3: the reader.
-        const std::string select = "SELECT (" + device_key_expr(t, "t") + ")::text, (" + device_row_expr(t, "t") +
-                                   ")::text FROM " + pg_ident(t.name) + " t WHERE " + readable_expr(t, "$3") +
+        const std::string select = "SELECT " + device_columns_expr(t, "t") + " FROM " + pg_ident(t.name) +
+                                   " t WHERE " + readable_expr(t, "$3") +
                                    (resume ? " AND (" + order + ") > (" + from_after + ")" : " AND $1::jsonb IS NULL");
         auto rows = tx.exec_params(select + " ORDER BY " + order + " LIMIT $2",
                                    resume ? std::optional<std::string>(after.dump()) : std::nullopt, room, reader());
         json last;
         for (const auto& r : rows) {
-            last = json::parse(r[0].c_str());
-            const json row = json::parse(r[1].c_str());
-            page.add(t, last, &row);
+            json values = device_values(t, r, 0);
+            last = page.key_of(t, values);
+            page.add_row(t, std::move(values));
             keys.push_back({t.name, last});
         }
         room -= static_cast<std::int64_t>(rows.size());

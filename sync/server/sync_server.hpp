@@ -40,7 +40,8 @@ public:
 
 private:
     const std::vector<PgTable>& tables(pqxx::transaction_base& tx);
-    /// The current rows, in device form, of the given keys per table; absent keys are missing.
+    /// The current rows of the given keys per table, each a JSON array of its synced columns in
+    /// device form (device_values); absent keys are missing.
     std::map<std::pair<std::string, std::string>, nlohmann::json> current_rows(
         pqxx::transaction_base& tx, const std::map<std::string, nlohmann::json>& keys);
     /// The current row of every change's key (table-grouped, as answers carry them), and each

@@ -1,10 +1,15 @@
 // sync/server/table_meta.cpp: catalog reading and the device type mapping in SQL.
 #include "sync/server/table_meta.hpp"
 
+#include <cmath>
+#include <cstdlib>
+
 #include "ferry/error.hpp"
 #include "lib/schema/sync_rules.hpp"
 
 namespace ferry::detail {
+
+using nlohmann::json;
 namespace {
 PgKind kind_of(const std::string& type, char typcategory) {
     if (typcategory == 'A') return PgKind::array;
@@ -147,22 +152,45 @@ std::string device_key_expr(const PgTable& t, const std::string& row) {
     return s + ")";
 }
 
-std::string device_row_expr(const PgTable& t, const std::string& row) {
-    // jsonb_build_object takes at most 100 arguments: build it in chunks of 40 columns.
+std::string device_columns_expr(const PgTable& t, const std::string& row) {
     std::string out;
-    std::size_t in_chunk = 0;
     for (const auto& c : t.columns) {
         if (!c.synced) continue;
-        if (in_chunk == 0) out += (out.empty() ? "" : " || ") + std::string("jsonb_build_object(");
-        else out += ", ";
-        out += pg_literal(c.name) + ", " + to_device_expr(c, row + "." + pg_ident(c.name));
-        if (++in_chunk == 40) {
-            out += ")";
-            in_chunk = 0;
-        }
+        const std::string v = row + "." + pg_ident(c.name);
+        out += (out.empty() ? "" : ", ") +
+               (c.kind == PgKind::bytea ? "translate(encode(" + v + ", 'base64'), E'\\n', '')" : to_device_expr(c, v));
     }
-    if (in_chunk) out += ")";
-    return out.empty() ? "'{}'::jsonb" : out;
+    return out.empty() ? "NULL" : out;
+}
+
+namespace {
+/// One value of a device_columns_expr select list, from PostgreSQL's text form to the JSON the
+/// device receives (what jsonb_build_object of to_device_expr would have made of it).
+json device_value(const PgColumn& c, const pqxx::field& f) {
+    if (f.is_null()) return nullptr;
+    const char* text = f.c_str();
+    switch (c.kind) {
+    case PgKind::integer:
+    case PgKind::boolean: return std::strtoll(text, nullptr, 10);
+    case PgKind::real: {
+        // Infinity and NaN are no JSON numbers: jsonb keeps them as strings, so does this.
+        char* end = nullptr;
+        const double d = std::strtod(text, &end);
+        if (end && *end == '\0' && std::isfinite(d)) return d;
+        return std::string(text, f.size());
+    }
+    case PgKind::bytea: return json{{"b64", std::string(text, f.size())}};
+    default: return std::string(text, f.size());
+    }
+}
+}  // namespace
+
+json device_values(const PgTable& t, const pqxx::row& r, int first) {
+    json out = json::array();
+    int i = first;
+    for (const auto& c : t.columns)
+        if (c.synced) out.push_back(device_value(c, r[i++]));
+    return out;
 }
 
 std::string key_match_expr(const PgTable& t, const std::string& row, const std::string& key_json) {

@@ -3,6 +3,7 @@
 // (DESIGN.md decision 9: timestamps as ISO-8601 UTC text, booleans 0/1, arrays as JSON text...).
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <string>
 #include <vector>
@@ -37,8 +38,12 @@ std::string to_device_expr(const PgColumn& c, const std::string& value);
 std::string from_device_expr(const PgColumn& c, const std::string& json);
 /// jsonb_build_array of the key in device form, from row alias `row`.
 std::string device_key_expr(const PgTable& t, const std::string& row);
-/// A jsonb object of every synced column in device form, from row alias `row`.
-std::string device_row_expr(const PgTable& t, const std::string& row);
+/// The synced columns of `t` in device form from row alias `row`, one select-list expression
+/// per column in table order, each read back by device_values: no jsonb built per row.
+std::string device_columns_expr(const PgTable& t, const std::string& row);
+/// The values of a device_columns_expr select list, from field `first` of `r` on, as a JSON
+/// array in the order of t's synced columns (device form: what the device receives).
+nlohmann::json device_values(const PgTable& t, const pqxx::row& r, int first);
 /// "row.k1 = <from device key element 0> AND ..." matching the device-form key `key_json`.
 std::string key_match_expr(const PgTable& t, const std::string& row, const std::string& key_json);
 

@@ -8,22 +8,22 @@
 #include "sync/protocol/codec.hpp"
 #include "sync/server/pg_error.hpp"
 #include "sync/server/sync_server.hpp"
+#include "sync/transport/in_process.hpp"
 
 namespace ferry {
 namespace {
-class PostgresTransport final : public Transport {
+class PostgresTransport final : public detail::InProcessTransport {
 public:
     PostgresTransport(std::string conninfo, std::string app, ServerOptions options)
         : m_conninfo(std::move(conninfo)), m_server(std::move(app), options) {
         connect();
     }
 
-    std::string call(const std::string& endpoint, const std::string& request_json) override {
-        const nlohmann::json request = protocol::parse_request(request_json);
-        std::string response;
+    nlohmann::json call_json(const std::string& endpoint, const nlohmann::json& request) override {
+        nlohmann::json response;
         detail::translate_pg("sync " + endpoint, [&] {
             if (!m_connection || !m_connection->is_open()) connect();
-            response = m_server.handle(*m_connection, detail::Principal::trusted_process(), endpoint, request).dump();
+            response = m_server.handle(*m_connection, detail::Principal::trusted_process(), endpoint, request);
         });
         return response;
     }

@@ -1,0 +1,119 @@
+// tests/integration/snapshot_test.cpp: a device's snapshot (its first pull, or a resync) against a
+// real PostgreSQL server: the next page is asked for while one is applied, a fresh device keeps no
+// bookkeeping per row, a row deleted meanwhile is still removed, and the server's rows are taken
+// even where a device CHECK would refuse them.
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "ferry/error.hpp"
+#include "lib/store/store_impl.hpp"
+#include "tests/support/device.hpp"
+#include "tests/support/store_checks.hpp"
+
+using ferry::Store;
+using ferry::test::Device;
+using ferry::test::PgDatabase;
+using ferry::test::text;
+
+namespace {
+const char* k_user = "11111111-1111-4111-8111-111111111111";
+
+/// Forwards calls and counts the pulls; the pull numbered `fail_at` (from 1) fails instead of
+/// reaching the server, as a cut connection would.
+class PullCounter : public ferry::Transport {
+public:
+    explicit PullCounter(ferry::Transport& inner, int fail_at = 0) : m_inner(inner), m_fail_at(fail_at) {}
+    std::string call(const std::string& endpoint, const std::string& request) override {
+        if (endpoint == "pull" && ++pulls == m_fail_at)
+            throw ferry::Error(ferry::ErrorDomain::http, ferry::ErrorCode::connection, "connection cut (simulated)");
+        return m_inner.call(endpoint, request);
+    }
+    int pulls = 0;
+
+private:
+    ferry::Transport& m_inner;
+    int m_fail_at;
+};
+
+void seed_users(Store& s, int n) {
+    s.transaction([&] {
+        for (int i = 0; i < n; ++i)
+            s.execute("INSERT INTO users(id, email) VALUES (?, ?)", {Store::new_id(), "u" + std::to_string(i) + "@x.org"});
+    });
+}
+
+std::int64_t unseen(Store& s) { return std::stoll(text(s, "SELECT count(*) FROM ferry_snapshot_unseen")); }
+}  // namespace
+
+TEST_CASE("a snapshot asks for each page once, and a page that fails on the way is asked for again",
+          "[integration][snapshot]") {
+    PgDatabase db;
+    ferry::server::install_app_schema(db.conninfo(), "december");
+    Device a(db, "december"), fresh(db, "december");
+    seed_users(a.store(), 100);
+    a.sync();
+    ferry::SyncOptions pages_of_10;
+    pages_of_10.pull_page = 10;
+    {
+        PullCounter counted(fresh.transport());
+        REQUIRE(ferry::SyncClient(fresh.store(), counted, pages_of_10).pull().pulled == 100);
+        REQUIRE(counted.pulls == 11);  // ten full pages and the empty pull after: none asked twice
+    }
+    Device cut(db, "december");
+    PullCounter failing(cut.transport(), 4);
+    REQUIRE_THROWS_AS(ferry::SyncClient(cut.store(), failing, pages_of_10).pull(), ferry::Error);
+    REQUIRE(text(cut.store(), "SELECT count(*) FROM users") == "30");  // pages 1-3 are kept
+    REQUIRE(unseen(cut.store()) == 0);  // a table empty when the snapshot began needs no marks
+    REQUIRE(ferry::SyncClient(cut.store(), failing, pages_of_10).pull().pulled == 70);
+    REQUIRE(text(cut.store(), "SELECT count(*) FROM users") == "100");
+}
+
+TEST_CASE("a resync removes the rows deleted while it ran and keeps the others and local writes",
+          "[integration][snapshot]") {
+    PgDatabase db;
+    ferry::server::install_app_schema(db.conninfo(), "december");
+    Device a(db, "december"), b(db, "december");
+    seed_users(a.store(), 30);
+    a.sync();
+    b.sync();
+    const std::string doomed = text(a.store(), "SELECT id FROM users ORDER BY id DESC LIMIT 1");
+    // b starts over (as after the server trimmed its log): its 30 rows are unseen until a page
+    // brings them. The first page comes, then the last row is deleted on the server, and b writes.
+    b.store().impl().set_meta("snapshot", "{}");
+    b.store().impl().execute("DELETE FROM ferry_meta WHERE key = 'pull_cursor'", {});
+    ferry::SyncOptions pages_of_10;
+    pages_of_10.pull_page = 10;
+    PullCounter cut_after_first(b.transport(), 2);
+    REQUIRE_THROWS(ferry::SyncClient(b.store(), cut_after_first, pages_of_10).pull());
+    REQUIRE(unseen(b.store()) == 20);
+    a.store().execute("DELETE FROM users WHERE id = ?", {doomed});
+    a.sync();
+    const std::string mine = Store::new_id();
+    b.store().execute("INSERT INTO users(id, email) VALUES (?, 'local@x.org')", {mine});
+    b.sync(pages_of_10);
+    REQUIRE(unseen(b.store()) == 0);
+    REQUIRE(text(b.store(), "SELECT count(*) FROM users WHERE id = ?", {doomed}) == "0");
+    REQUIRE(text(b.store(), "SELECT count(*) FROM users WHERE id = ?", {mine}) == "1");
+    REQUIRE(text(b.store(), "SELECT count(*) FROM users") == "30");
+    REQUIRE(db.scalar("SELECT count(*) FROM users") == "30");
+}
+
+TEST_CASE("the server's rows are taken where a device CHECK would refuse them, in a snapshot and a pull",
+          "[integration][snapshot]") {
+    PgDatabase db;
+    ferry::server::install_app_schema(db.conninfo(), "december");
+    // The cloud allows longer names than the device schema does (users_name_length: 255).
+    db.exec("ALTER TABLE users ALTER COLUMN name TYPE text");
+    const std::string long_name(300, 'n');
+    db.exec("INSERT INTO users(id, email, name) VALUES ('" + std::string(k_user) + "', 'a@x.org', '" + long_name + "')");
+    Device b(db, "december");
+    b.sync();
+    REQUIRE(text(b.store(), "SELECT length(name) FROM users WHERE id = ?", {k_user}) == "300");
+    db.exec("UPDATE users SET name = name || 'more' WHERE id = '" + std::string(k_user) + "'");
+    b.sync();
+    REQUIRE(text(b.store(), "SELECT length(name) FROM users WHERE id = ?", {k_user}) == "304");
+    // The device's own writes are still checked.
+    REQUIRE_THROWS_AS(b.store().execute("UPDATE users SET name = ? WHERE id = ?", {std::string(400, 'x'), k_user}),
+                      ferry::Error);
+}
