@@ -8,10 +8,8 @@
 // Nothing here asserts on time.
 //
 // Usage: sync_bench [--rows N (10000)] [--runs N (3)] [--dir DIR] [--keep]
-#include <pqxx/pqxx>
-
-
 #include "bench/bench_util.hpp"
+#include "bench/pg_util.hpp"
 #include "ferry/postgres_transport.hpp"
 #include "ferry/server.hpp"
 #include "ferry/store.hpp"
@@ -80,39 +78,6 @@ private:
     ferry::Transport& m_inner;
 };
 
-/// A throwaway database on the PG* server, dropped at scope end.
-class Database {
-public:
-    explicit Database(int run) {
-        m_name = "ferry_bench_" + std::to_string(::getpid()) + "_" + std::to_string(run);
-        pqxx::connection admin("dbname=postgres");
-        pqxx::nontransaction tx(admin);
-        tx.exec("DROP DATABASE IF EXISTS " + m_name);
-        tx.exec("CREATE DATABASE " + m_name);
-    }
-    ~Database() {
-        try {
-            pqxx::connection admin("dbname=postgres");
-            pqxx::nontransaction tx(admin);
-            tx.exec("DROP DATABASE IF EXISTS " + m_name + " WITH (FORCE)");
-        } catch (...) {
-        }
-    }
-    std::string conninfo() const { return "dbname=" + m_name; }
-
-private:
-    std::string m_name;
-};
-
-void checkpoint(pqxx::connection& c) {
-    try {
-        pqxx::nontransaction tx(c);
-        tx.exec("CHECKPOINT");
-    } catch (const std::exception&) {
-        // Not a superuser: measure without it.
-    }
-}
-
 struct RunTimes {
     double push = 0, push_transport = 0;
     double copy = 0;
@@ -147,7 +112,7 @@ void raw_insert_all(sqlite3* db, const std::string& table, const TableSpec& spec
 RunTimes one_run(int run, const TempDir& dir, const TableSpec& spec, const Parents& parents,
                  const std::vector<std::vector<Value>>& rows) {
     RunTimes t;
-    Database database(run);
+    Database database(std::to_string(run));
     ferry::server::install_app_schema(database.conninfo(), "december");
     pqxx::connection pg(database.conninfo());
 
@@ -237,9 +202,7 @@ int main(int argc, char** argv) {
     try {
         std::string server_version;
         try {
-            pqxx::connection c("dbname=postgres");
-            pqxx::nontransaction tx(c);
-            server_version = tx.exec("SHOW server_version")[0][0].c_str();
+            server_version = bench::server_version();
         } catch (const std::exception& e) {
             std::fprintf(stderr,
                          "sync_bench needs a PostgreSQL server named by the PG* variables (scripts/bench.sh runs it "

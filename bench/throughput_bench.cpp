@@ -1,0 +1,596 @@
+// bench/throughput_bench.cpp: the throughput suite of issue 9 on projectme "Task" rows: initial
+// sync, its peak RSS, push, incremental sync and capture, each against a baseline measured in
+// the same run (plain SQLite insert, COPY TO / COPY FROM, the smallest size, a plain copy of the
+// table), through the direct PostgreSQL transport and through a real `ferry gateway` process.
+// Prints ratios with their spread and writes every measurement as JSON (--json). It checks what
+// was synced after every step (row counts and checksums, device against server) and exits 3 on
+// a mismatch; it never checks a time. See bench/README.md for the flags and the method.
+#include <sqlite3.h>
+#include <sys/utsname.h>
+
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "bench/bench_util.hpp"
+#include "bench/gateway_process.hpp"
+#include "bench/pg_util.hpp"
+#include "bench/report.hpp"
+#include "bench/task_rows.hpp"
+#include "ferry/http_transport.hpp"
+#include "ferry/postgres_transport.hpp"
+#include "ferry/server.hpp"
+#include "ferry/store.hpp"
+#include "ferry/sync.hpp"
+#include "lib/store/store_impl.hpp"
+
+using namespace bench;
+using ferry::Store;
+
+namespace {
+
+const std::string k_app = "projectme";
+const std::string k_user = "bench-user";  // the token's sub and every row's "userId"
+
+// ---------------------------------------------------------------------------------------------
+// Flags
+
+struct Config {
+    std::vector<std::size_t> sizes = {10000, 100000};
+    int runs = 3;
+    std::vector<std::string> transports = {"direct", "gateway"};
+    std::set<std::string> measures = {"initial", "push", "incremental", "capture"};
+    std::size_t updates = 1000;
+    std::string json_path, dir, label;
+    std::string ferry_cli = FERRY_CLI_PATH;
+    bool keep = false;
+};
+
+const char* k_usage =
+    "usage: throughput_bench [--rows N[,N...]] [--runs N] [--transport direct,gateway] "
+    "[--measure initial,push,incremental,capture] [--updates N] [--json FILE] [--label TEXT] [--ferry PATH] "
+    "[--dir DIR] [--keep]\n"
+    "  needs a PostgreSQL server named by the PG* variables (scripts/bench.sh starts one); see bench/README.md\n";
+
+[[noreturn]] void usage(const std::string& msg) {
+    std::fprintf(stderr, "throughput_bench: %s\n%s", msg.c_str(), k_usage);
+    std::exit(2);
+}
+
+std::vector<std::string> split(const std::string& s) {
+    std::vector<std::string> out;
+    std::stringstream in(s);
+    for (std::string item; std::getline(in, item, ',');)
+        if (!item.empty()) out.push_back(item);
+    return out;
+}
+
+std::size_t positive(const std::string& flag, const std::string& text) {
+    char* end = nullptr;
+    const unsigned long long x = std::strtoull(text.c_str(), &end, 10);
+    if (text.empty() || text[0] == '-' || *end || x == 0) usage("bad number '" + text + "' for " + flag + " (want a positive integer)");
+    return static_cast<std::size_t>(x);
+}
+
+std::vector<std::string> checked_list(const std::string& flag, const std::string& text, const std::set<std::string>& allowed) {
+    auto items = split(text);
+    if (items.empty()) usage("empty list for " + flag);
+    for (const auto& i : items)
+        if (!allowed.count(i)) usage("unknown value '" + i + "' for " + flag);
+    return items;
+}
+
+Config parse_args(int argc, char** argv) {
+    Config c;
+    for (int i = 1; i < argc; ++i) {
+        const std::string a = argv[i];
+        auto value = [&]() -> std::string {
+            if (i + 1 >= argc) usage("missing value after " + a);
+            return argv[++i];
+        };
+        if (a == "--rows") {
+            c.sizes.clear();
+            for (const auto& n : split(value())) c.sizes.push_back(positive(a, n));
+            if (c.sizes.empty()) usage("empty list for --rows");
+            std::sort(c.sizes.begin(), c.sizes.end());
+            c.sizes.erase(std::unique(c.sizes.begin(), c.sizes.end()), c.sizes.end());
+        } else if (a == "--runs") c.runs = static_cast<int>(positive(a, value()));
+        else if (a == "--transport") c.transports = checked_list(a, value(), {"direct", "gateway"});
+        else if (a == "--measure") {
+            const auto m = checked_list(a, value(), {"initial", "push", "incremental", "capture"});
+            c.measures = std::set<std::string>(m.begin(), m.end());
+        } else if (a == "--updates") c.updates = positive(a, value());
+        else if (a == "--json") c.json_path = value();
+        else if (a == "--label") c.label = value();
+        else if (a == "--ferry") c.ferry_cli = value();
+        else if (a == "--dir") c.dir = value();
+        else if (a == "--keep") c.keep = true;
+        else if (a == "-h" || a == "--help") {
+            std::printf("%s", k_usage);
+            std::exit(0);
+        } else usage("unknown argument " + a);
+    }
+    return c;
+}
+
+bool measures(const Config& c, const char* m) { return c.measures.count(m) > 0; }
+bool measures_sync(const Config& c) {
+    return measures(c, "initial") || measures(c, "push") || measures(c, "incremental");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Correctness checks (never of a time)
+
+/// What was synced differs between device and server: the run exits 3.
+struct Mismatch : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+Checksum server_checksum(pqxx::connection& pg) {
+    pqxx::work tx(pg);
+    const pqxx::result r = tx.exec(k_server_checksum_sql);
+    Checksum sum;
+    std::vector<const char*> fields(8);
+    for (const auto& row : r) {
+        for (int i = 0; i < 8; ++i) fields[i] = row[i].is_null() ? nullptr : row[i].c_str();
+        sum.add(fields);
+    }
+    return sum;
+}
+
+/// Throws Mismatch unless the device's "Task" equals the server's and holds `rows` rows.
+void expect_synced(const std::string& what, Store& device, pqxx::connection& pg, std::size_t rows) {
+    const Checksum d = device_checksum(device.impl().handle()), s = server_checksum(pg);
+    if (d != s || s.rows != static_cast<std::int64_t>(rows))
+        throw Mismatch(what + ": the device has " + d.text() + ", the server " + s.text() + ", expected " +
+                       std::to_string(rows) + " rows");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server: a database per round, the gateway in front of it, COPY baselines
+
+/// A fresh projectme database with the benchmark's user, and a gateway when asked for.
+class Server {
+public:
+    Server(const std::string& tag, const std::string& transport, const Config& cfg, const TempDir& dir)
+        : m_db(tag), m_transport(transport) {
+        ferry::server::install_app_schema(m_db.conninfo(), k_app);
+        m_pg = std::make_unique<pqxx::connection>(m_db.conninfo());
+        pqxx::work tx(*m_pg);
+        // Users are made by the server's sign-up, never by a device (sync_rules.json).
+        tx.exec("INSERT INTO \"User\"(id, email, username, name, \"updatedAt\") VALUES ('" + k_user +
+                "', 'bench@example.com', 'bench', 'Bench User', now())");
+        tx.commit();
+        if (transport == "gateway") start_gateway(tag, cfg, dir);
+    }
+
+    std::unique_ptr<ferry::Transport> connect() const {
+        if (m_transport == "direct") return ferry::connect_postgres(m_db.conninfo(), k_app);
+        ferry::HttpOptions o;
+        o.bearer_token = m_token;
+        o.request_timeout_ms = 600000;  // a snapshot page of a million-row table is not a phone's request
+        return ferry::connect_gateway(m_gateway->url(), o);
+    }
+    pqxx::connection& pg() { return *m_pg; }
+
+private:
+    void start_gateway(const std::string& tag, const Config& cfg, const TempDir& dir) {
+        const std::string config = dir.file("gateway-" + tag + ".json");
+        std::ofstream(config) << "{\"rate_per_second\": 0}\n";  // one user sends every batch
+        m_gateway = std::make_unique<GatewayProcess>(cfg.ferry_cli, m_db.conninfo(), config,
+                                                     dir.file("gateway-" + tag + ".log"));
+        m_token = gateway_token(cfg.ferry_cli, k_user);
+    }
+
+    Database m_db;
+    std::string m_transport;
+    std::unique_ptr<pqxx::connection> m_pg;
+    std::unique_ptr<GatewayProcess> m_gateway;
+    std::string m_token;
+};
+
+/// COPY FROM of `rows` into `table` (a quoted name), in one transaction.
+void copy_from(pqxx::connection& pg, const std::string& table, const std::vector<Row>& rows) {
+    std::vector<std::string> columns;
+    for (const auto& c : task_columns()) columns.push_back(qi(c));
+    pqxx::work tx(pg);
+    pqxx::stream_to copy(tx, table, columns);
+    for (const auto& r : rows) copy << task_copy_fields(r);
+    copy.complete();
+    tx.commit();
+}
+
+/// `COPY (SELECT <every column> FROM "Task") TO STDOUT`, read to the end; returns the lines read.
+std::size_t copy_to(pqxx::connection& pg) {
+    pqxx::work tx(pg);
+    pqxx::stream_from copy(tx, "(SELECT " + task_column_list() + " FROM \"Task\")");
+    std::string line;
+    std::size_t n = 0;
+    while (copy.get_raw_line(line)) ++n;
+    copy.complete();
+    return n;
+}
+
+void create_plain_server_table(pqxx::connection& pg) {
+    pqxx::work tx(pg);
+    tx.exec("CREATE TABLE bench_plain (LIKE \"Task\" INCLUDING ALL)");
+    tx.exec("ALTER TABLE bench_plain ADD FOREIGN KEY (\"userId\") REFERENCES \"User\"(id) ON DELETE CASCADE ON UPDATE CASCADE");
+    tx.commit();
+}
+
+void drop_plain_server_table(pqxx::connection& pg) {
+    pqxx::work tx(pg);
+    tx.exec("DROP TABLE bench_plain");
+    tx.commit();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The device: raw statements on a store's connection (captured on the synced tables)
+
+void raw_insert(sqlite3* db, const std::string& table, const std::vector<Row>& rows) {
+    Stmt ins(db, insert_sql(table, task_columns()));
+    raw_exec(db, "BEGIN IMMEDIATE");
+    for (const auto& r : rows) {
+        ins.bind_all(r);
+        ins.run();
+    }
+    raw_exec(db, "COMMIT");
+}
+
+/// Runs `sql` (one `?` for the row's id, one more for `value` when not null) for the rows at
+/// `order`, in one transaction.
+void raw_by_id(sqlite3* db, const std::string& sql, const std::vector<Row>& rows, const std::vector<std::size_t>& order,
+               const Value& value = Value()) {
+    Stmt st(db, sql);
+    raw_exec(db, "BEGIN IMMEDIATE");
+    for (std::size_t i : order) {
+        int k = 1;
+        if (!value.is_null()) st.bind(k++, value);
+        st.bind(k, rows[i][0]);
+        st.run();
+    }
+    raw_exec(db, "COMMIT");
+}
+
+void wal_checkpoint(Store& s) { raw_exec(s.impl().handle(), "PRAGMA wal_checkpoint(TRUNCATE)"); }
+
+/// The kB figure of `key` ("VmHWM", "VmRSS") in /proc/self/status.
+double status_mb(const std::string& key) {
+    std::ifstream in("/proc/self/status");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(key + ":", 0) == 0) return std::stod(line.substr(key.size() + 1)) / 1024.0;
+    throw std::runtime_error("no " + key + " in /proc/self/status");
+}
+
+/// Resets this process's peak RSS (VmHWM) to its current RSS (Linux: clear_refs 5).
+void reset_peak_rss() {
+    std::ofstream out("/proc/self/clear_refs");
+    out << "5";
+    if (!out) throw std::runtime_error("cannot write /proc/self/clear_refs (needed for the peak RSS)");
+}
+
+// ---------------------------------------------------------------------------------------------
+// One round of sync measurements: one size, one transport, one run
+
+struct Round {
+    const Config& cfg;
+    const TempDir& dir;
+    const std::vector<Row>& rows;
+    const std::string& transport;
+    int run;
+    Report& report;
+
+    std::string tag() const { return std::to_string(rows.size()) + "_" + transport + "_" + std::to_string(run); }
+    bool ferry_first() const { return run % 2 == 0; }  // the order of Ferry and baseline alternates
+    Series& series(const std::string& name) { return report.series(name, rows.size(), transport); }
+    void progress(const char* step) const {
+        std::fprintf(stderr, "  run %d/%d, %zu rows, %s: %s\n", run + 1, cfg.runs, rows.size(), transport.c_str(), step);
+    }
+    std::string store_path(const char* device) const { return dir.file(std::string(device) + "_" + tag() + ".ferry"); }
+
+    void execute();
+    void fill_server(Server& server, Store& a);
+    void pull_all(Server& server, Store& device, const std::string& what);
+    void push(Server& server, Store& a);
+    void initial_sync(Server& server, Store& b);
+    void record_initial(double ferry_s, double plain_s, double copy_s, double peak_mb);
+    void incremental(Server& server, Store& a, Store& b);
+};
+
+void Round::execute() {
+    Server server(tag(), transport, cfg, dir);
+    Store a = Store::open(store_path("a"), k_app);
+    fill_server(server, a);
+    Store b = Store::open(store_path("b"), k_app);
+    if (measures(cfg, "initial")) initial_sync(server, b);
+    if (!measures(cfg, "incremental")) return;
+    if (!measures(cfg, "initial")) pull_all(server, b, "device B after its first pull");
+    incremental(server, a, b);
+}
+
+/// `device` pulls until caught up (not measured), then must equal the server.
+void Round::pull_all(Server& server, Store& device, const std::string& what) {
+    auto t = server.connect();
+    ferry::SyncClient(device, *t).pull();
+    expect_synced(what, device, server.pg(), rows.size());
+}
+
+/// The server gets the rows: pushed by device A (measured), or else by COPY into "Task" (the
+/// server captures plain writers) and, for the incremental sync, pulled by A.
+void Round::fill_server(Server& server, Store& a) {
+    if (measures(cfg, "push")) {
+        auto t = server.connect();
+        ferry::SyncClient(a, *t).pull();  // the user's row, before tasks can refer to it
+        return push(server, a);
+    }
+    progress("COPY into \"Task\"");
+    copy_from(server.pg(), "\"Task\"", rows);
+    if (measures(cfg, "incremental")) pull_all(server, a, "device A after pulling the rows");
+}
+
+void Round::push(Server& server, Store& a) {
+    progress("push");
+    raw_insert(a.impl().handle(), "Task", rows);  // written offline, captured
+    wal_checkpoint(a);
+    create_plain_server_table(server.pg());
+    auto transport_ = server.connect();
+    ferry::SyncClient client(a, *transport_);
+    double ferry_s = 0, copy_s = 0;
+    auto ferry_step = [&] {
+        checkpoint(server.pg());
+        ferry_s = timed([&] { client.push(); });
+    };
+    auto copy_step = [&] {
+        checkpoint(server.pg());
+        copy_s = timed([&] { copy_from(server.pg(), "bench_plain", rows); });
+    };
+    if (ferry_first()) ferry_step(), copy_step();
+    else copy_step(), ferry_step();
+    drop_plain_server_table(server.pg());
+    if (a.status().pending_changes != 0) throw Mismatch("the push left pending changes on device A");
+    expect_synced("push", a, server.pg(), rows.size());
+    series("push_vs_copy_from")
+        .describe("COPY FROM into a plain copy of \"Task\"", "baseline / ferry", {">=", 0.35})
+        .record(ferry_s, copy_s, copy_s / ferry_s);
+}
+
+void Round::initial_sync(Server& server, Store& b) {
+    progress("initial sync");
+    sqlite3* db = b.impl().handle();
+    copy_table(db, "Task", "bench_plain", false);  // same DDL, indexes and app triggers; no capture
+    wal_checkpoint(b);
+    double ferry_s = 0, peak_mb = 0, plain_s = 0, copy_s = 0;
+    auto ferry_step = [&] {
+        auto t = server.connect();
+        ferry::SyncClient client(b, *t);
+        reset_peak_rss();
+        const double before = status_mb("VmRSS");
+        ferry_s = timed([&] { client.pull(); });
+        peak_mb = status_mb("VmHWM") - before;
+        wal_checkpoint(b);
+    };
+    auto plain_step = [&] {
+        raw_exec(db, "PRAGMA foreign_keys = OFF");  // as the apply runs
+        plain_s = timed([&] { raw_insert(db, "bench_plain", rows); });
+        raw_exec(db, "PRAGMA foreign_keys = ON");
+        wal_checkpoint(b);
+        std::size_t n = 0;
+        copy_s = timed([&] { n = copy_to(server.pg()); });
+        if (n != rows.size()) throw Mismatch("COPY TO read " + std::to_string(n) + " rows");
+    };
+    if (ferry_first()) ferry_step(), plain_step();
+    else plain_step(), ferry_step();
+    expect_synced("initial sync", b, server.pg(), rows.size());
+    record_initial(ferry_s, plain_s, copy_s, peak_mb);
+}
+
+void Round::record_initial(double ferry_s, double plain_s, double copy_s, double peak_mb) {
+    series("initial_sync_vs_sqlite_insert")
+        .describe("plain SQLite insert into a copy of \"Task\" (1 transaction)", "baseline / ferry", {">=", 1.0})
+        .record(ferry_s, plain_s, plain_s / ferry_s);
+    series("initial_sync_vs_copy_to")
+        .describe("COPY (SELECT ...) TO STDOUT of the rows", "baseline / ferry")
+        .record(ferry_s, copy_s, copy_s / ferry_s);
+    Series& rss = series("initial_sync_peak_rss");
+    rss.unit = "MB";
+    rss.describe("", "peak RSS during the sync above the RSS before it, MB", {"<=", 64}).record(peak_mb, {}, peak_mb);
+}
+
+/// Device A updates `updates` rows (one column; the app's updatedAt trigger adds another) and
+/// pushes them; device B pulls them. Their ratios to the smallest size are made at the end.
+void Round::incremental(Server& server, Store& a, Store& b) {
+    progress("incremental");
+    const std::size_t k = std::min(cfg.updates, rows.size());
+    std::vector<std::size_t> picked;
+    for (std::size_t j = 0; j < k; ++j) picked.push_back((j * rows.size() / k + static_cast<std::size_t>(run)) % rows.size());
+    raw_by_id(a.impl().handle(), "UPDATE \"Task\" SET priority = priority + 1 WHERE id = ?", rows, picked);
+    wal_checkpoint(a);
+    auto ta = server.connect();
+    auto tb = server.connect();
+    ferry::SyncClient pusher(a, *ta), puller(b, *tb);
+    const double push_s = timed([&] { pusher.push(); });
+    const double pull_s = timed([&] { puller.pull(); });
+    expect_synced("incremental push", a, server.pg(), rows.size());
+    expect_synced("incremental pull", b, server.pg(), rows.size());
+    series("incremental_push").ferry.push_back(push_s);
+    series("incremental_pull").ferry.push_back(pull_s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Capture on the device: "Task" (captured) against a plain copy with the same app trigger
+
+struct CaptureRound {
+    const TempDir& dir;
+    const std::vector<Row>& rows;
+    int run;
+    Report& report;
+
+    void execute();
+    void phase(Store& s, const std::string& name, const std::function<void(const std::string& table)>& body);
+};
+
+void CaptureRound::execute() {
+    Store s = Store::open(dir.file("capture_" + std::to_string(rows.size()) + "_" + std::to_string(run) + ".ferry"), k_app);
+    sqlite3* db = s.impl().handle();
+    raw_exec(db, "INSERT INTO \"User\"(id, username, name) VALUES ('" + k_user + "', 'bench', 'Bench User')");
+    // The copy has the DDL, indexes and app triggers ("Task_set_updatedAt" retargeted to it), and
+    // empty copies of the tables whose foreign keys name "Task" (the delete's child lookups).
+    copy_table(db, "Task", "bench_plain", false);
+    wal_checkpoint(s);
+    const auto order = shuffled(rows.size(), 1000 + static_cast<std::uint64_t>(run));
+    phase(s, "capture_insert", [&](const std::string& t) { raw_insert(db, t, rows); });
+    phase(s, "capture_update", [&](const std::string& t) {
+        raw_by_id(db, "UPDATE " + qi(t) + " SET status = ? WHERE id = ?", rows, order, Value("archived"));
+    });
+    phase(s, "capture_delete", [&](const std::string& t) { raw_by_id(db, "DELETE FROM " + qi(t) + " WHERE id = ?", rows, order); });
+    if (raw_int(db, "SELECT count(*) FROM \"Task\"") != 0 || raw_int(db, "SELECT count(*) FROM bench_plain") != 0)
+        throw Mismatch("capture: rows left after the bulk delete");
+}
+
+/// Times `body` on "Task" and on the plain copy (the order alternates by run).
+void CaptureRound::phase(Store& s, const std::string& name, const std::function<void(const std::string&)>& body) {
+    double ferry_s = 0, plain_s = 0;
+    auto on = [&](const std::string& table, double& out) {
+        out = timed([&] { body(table); });
+        wal_checkpoint(s);
+    };
+    if (run % 2 == 0) on("Task", ferry_s), on("bench_plain", plain_s);
+    else on("bench_plain", plain_s), on("Task", ferry_s);
+    report.series(name, rows.size(), "device")
+        .describe("the same statements on a plain copy of \"Task\" with its app trigger", "ferry / baseline", {"<=", 1.3})
+        .record(ferry_s, plain_s, ferry_s / plain_s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures made across sizes
+
+/// incremental_*: time at each size over the time at the smallest size, run by run.
+void incremental_ratios(const Config& cfg, Report& report) {
+    const std::size_t ref = cfg.sizes.front();
+    for (const auto& transport : cfg.transports)
+        for (const char* name : {"incremental_push", "incremental_pull"}) {
+            const Series* base = report.find(name, ref, transport);
+            if (!base) continue;
+            const std::vector<double> ref_times = base->ferry;
+            for (std::size_t n : cfg.sizes) {
+                Series& s = report.series(name, n, transport);
+                s.baseline_name = "the same at " + std::to_string(ref) + " rows";
+                s.figure_text = "ferry / baseline";
+                s.baseline = ref_times;
+                s.figures.clear();
+                for (std::size_t i = 0; i < s.ferry.size() && i < ref_times.size(); ++i)
+                    s.figures.push_back(s.ferry[i] / ref_times[i]);
+                if (n != ref) s.goal = {"<=", 1.2};
+            }
+        }
+}
+
+/// push_linearity: push time at each size over the time at the next smaller size, against
+/// 1.1x the ratio of the sizes (1M over 100k: at most 11).
+void push_linearity(const Config& cfg, Report& report) {
+    for (const auto& transport : cfg.transports)
+        for (std::size_t i = 1; i < cfg.sizes.size(); ++i) {
+            const Series* small = report.find("push_vs_copy_from", cfg.sizes[i - 1], transport);
+            const Series* big = report.find("push_vs_copy_from", cfg.sizes[i], transport);
+            if (!small || !big) continue;
+            Series& s = report.series("push_linearity", cfg.sizes[i], transport);
+            s.baseline_name = "push at " + std::to_string(cfg.sizes[i - 1]) + " rows";
+            s.figure_text = "ferry / baseline";
+            s.ferry = big->ferry;
+            s.baseline = small->ferry;
+            for (std::size_t r = 0; r < big->ferry.size() && r < small->ferry.size(); ++r)
+                s.figures.push_back(big->ferry[r] / small->ferry[r]);
+            s.goal = {"<=", 1.1 * static_cast<double>(cfg.sizes[i]) / static_cast<double>(cfg.sizes[i - 1])};
+        }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Machine and main
+
+std::string cpu_model() {
+    std::ifstream in("/proc/cpuinfo");
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+    return "";
+}
+
+std::string utc_now() {
+    const std::time_t t = std::time(nullptr);
+    char b[32];
+    std::strftime(b, sizeof b, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+    return b;
+}
+
+nlohmann::json machine_info(const std::string& pg_version) {
+    utsname u{};
+    ::uname(&u);
+    return {{"nproc", ::sysconf(_SC_NPROCESSORS_ONLN)},
+            {"cpu", cpu_model()},
+            {"kernel", std::string(u.sysname) + " " + u.release},
+            {"sqlite", sqlite3_libversion()},
+            {"postgresql", pg_version},
+            {"libpqxx", PQXX_VERSION},
+            {"compiler", __VERSION__},
+            {"date", utc_now()}};
+}
+
+nlohmann::json config_json(const Config& c) {
+    return {{"rows", c.sizes},         {"runs", c.runs},     {"transports", c.transports},
+            {"measures", c.measures},  {"updates", c.updates}, {"label", c.label}};
+}
+
+void run_all(const Config& cfg, const TempDir& dir, Report& report) {
+    for (std::size_t n : cfg.sizes) {
+        std::fprintf(stderr, "throughput_bench: %zu rows ...\n", n);
+        const auto rows = make_task_rows(n, k_user, 42);
+        for (int run = 0; run < cfg.runs; ++run) {
+            auto transports = cfg.transports;
+            if (run % 2) std::reverse(transports.begin(), transports.end());
+            if (measures_sync(cfg))
+                for (const auto& t : transports) Round{cfg, dir, rows, t, run, report}.execute();
+            if (measures(cfg, "capture")) CaptureRound{dir, rows, run, report}.execute();
+        }
+    }
+    incremental_ratios(cfg, report);
+    push_linearity(cfg, report);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const Config cfg = parse_args(argc, argv);
+    std::string pg_version = "-";
+    if (measures_sync(cfg)) {
+        try {
+            pg_version = server_version();
+        } catch (const std::exception& e) {
+            std::fprintf(stderr,
+                         "throughput_bench: needs a PostgreSQL server named by the PG* variables (scripts/bench.sh "
+                         "runs it inside pg_virtualenv, scripts/test.sh too): %s\n",
+                         e.what());
+            return 1;
+        }
+    }
+    try {
+        TempDir dir(cfg.dir);
+        dir.keep = cfg.keep;
+        Report report;
+        run_all(cfg, dir, report);
+        const auto machine = machine_info(pg_version);
+        std::printf("throughput_bench: projectme \"Task\", %d run(s), %ld cores, SQLite %s, PostgreSQL %s%s\n", cfg.runs,
+                    ::sysconf(_SC_NPROCESSORS_ONLN), sqlite3_libversion(), pg_version.c_str(),
+                    cfg.label.empty() ? "" : (", " + cfg.label).c_str());
+        report.print(stdout);
+        if (!cfg.json_path.empty()) report.write_json(cfg.json_path, machine, config_json(cfg));
+        if (cfg.keep) std::fprintf(stderr, "throughput_bench: files kept in %s\n", dir.path().c_str());
+    } catch (const Mismatch& e) {
+        std::fprintf(stderr, "throughput_bench: WRONG SYNC RESULT: %s\n", e.what());
+        return 3;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "throughput_bench: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
