@@ -52,6 +52,7 @@ run_legacy() {
 
 run_throughput() {
   mkdir -p "$results"
+  [ -e "$results/.gitignore" ] || echo '*' >"$results/.gitignore"  # results stay out of git
   local commit json
   commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
   json="$results/throughput-$(date -u +%Y%m%dT%H%M%SZ)-$commit.json"

@@ -61,6 +61,7 @@ set logscale xy
 set xlabel 'rows'
 set ylabel 'seconds'
 set format x '%.0s%c'
+set termoption noenhanced
 set grid
 set key top left
 set datafile separator '\t'
@@ -69,14 +70,24 @@ EOF
   echo "ferry: wrote $out/sync_time.png" >&2
 fi
 
-# ratios.png: attainment = figure / goal for a ">=" goal, goal / figure for a "<=" goal, so 1 is
-# the goal and above it is met; the error bar is the spread of the per-run figures.
+# The merged measurements as a Markdown table on stdout (for docs/performance.md).
 jq -r "$median"'
-  def att(g; x): if (g | startswith(">=")) then x / (g | ltrimstr(">= ") | tonumber)
-                 else (g | ltrimstr("<= ") | tonumber) / x end;
+  def num: if . == null then "-" elif . >= 100 then (. | round | tostring) else ((. * 1000 | round) / 1000 | tostring) end;
+  "| measurement | rows | via | Ferry | baseline | figure (median) | runs min-max | goal | met |",
+  "|---|---|---|---|---|---|---|---|---|",
+  (group_by([.name, .rows, .transport])[] | last
+   | "| \(.name) | \(.rows) | \(.transport) | \(.ferry | median | num) \(.unit) | \(if (.baseline | length) > 0 then "\(.baseline | median | num) \(.unit)" else "-" end) | \(.figures | median | num) | \(.figures | min | num)-\(.figures | max | num) | \(.goal) | \(if .met == null then "-" elif .met then "yes" else "**no**" end) |")
+  ' "$tmp/all.json"
+
+# ratios.png: attainment = figure / goal for a ">=" goal, goal / figure for a "<=" goal, so 1 is
+# the goal and above it is met (capped at 100); the error bar is the spread of the per-run figures.
+jq -r "$median"'
+  def rows_text: if . >= 1000000 then "\(. / 1000000)M" elif . >= 1000 then "\(. / 1000)k" else "\(.)" end;
+  def att(g; x): (if (g | startswith(">=")) then x / (g | ltrimstr(">= ") | tonumber)
+                  elif x <= 0 then 100 else (g | ltrimstr("<= ") | tonumber) / x end) | [., 100] | min;
   [.[] | select(.goal != "-" and (.figures | length) > 0)]
   | group_by([.name, .rows, .transport])[] | last
-  | "\(.name | sub("_vs_.*"; "")) \(.rows) \(.transport)\t\(att(.goal; (.figures | median)))\t\(
+  | "\(.name | sub("_vs_.*"; "")) \(.rows | rows_text) \(.transport)\t\(att(.goal; (.figures | median)))\t\(
       [att(.goal; (.figures | min)), att(.goal; (.figures | max))] | min)\t\(
       [att(.goal; (.figures | min)), att(.goal; (.figures | max))] | max)"' "$tmp/all.json" >"$tmp/ratios"
 if [ -s "$tmp/ratios" ]; then
@@ -86,6 +97,7 @@ set terminal pngcairo size $width,650 font 'sans,10'
 set output '$out/ratios.png'
 set title 'Each measurement against its goal (1 = the goal; above the line: met)'
 set datafile separator '\t'
+set termoption noenhanced
 set style fill solid 0.6
 set boxwidth 0.7
 set logscale y
