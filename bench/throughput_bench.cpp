@@ -505,6 +505,7 @@ void push_linearity(const Config& cfg, Report& report) {
             s.figure_text = "ferry / baseline";
             s.ferry = big->ferry;
             s.baseline = small->ferry;
+            s.figures.clear();
             for (std::size_t r = 0; r < big->ferry.size() && r < small->ferry.size(); ++r)
                 s.figures.push_back(big->ferry[r] / small->ferry[r]);
             s.goal = {"<=", 1.1 * static_cast<double>(cfg.sizes[i]) / static_cast<double>(cfg.sizes[i - 1])};
@@ -546,7 +547,9 @@ nlohmann::json config_json(const Config& c) {
             {"measures", c.measures},  {"updates", c.updates}, {"label", c.label}};
 }
 
-void run_all(const Config& cfg, const TempDir& dir, Report& report) {
+/// Runs every size; `done` is called after each size with the figures so far (a long run
+/// that is stopped keeps what it measured).
+void run_all(const Config& cfg, const TempDir& dir, Report& report, const std::function<void()>& done) {
     for (std::size_t n : cfg.sizes) {
         std::fprintf(stderr, "throughput_bench: %zu rows ...\n", n);
         const auto rows = make_task_rows(n, k_user, 42);
@@ -557,9 +560,10 @@ void run_all(const Config& cfg, const TempDir& dir, Report& report) {
                 for (const auto& t : transports) Round{cfg, dir, rows, t, run, report}.execute();
             if (measures(cfg, "capture")) CaptureRound{dir, rows, run, report}.execute();
         }
+        incremental_ratios(cfg, report);
+        push_linearity(cfg, report);
+        done();
     }
-    incremental_ratios(cfg, report);
-    push_linearity(cfg, report);
 }
 
 }  // namespace
@@ -582,13 +586,14 @@ int main(int argc, char** argv) {
         TempDir dir(cfg.dir);
         dir.keep = cfg.keep;
         Report report;
-        run_all(cfg, dir, report);
         const auto machine = machine_info(pg_version);
+        run_all(cfg, dir, report, [&] {
+            if (!cfg.json_path.empty()) report.write_json(cfg.json_path, machine, config_json(cfg));
+        });
         std::printf("throughput_bench: projectme \"Task\", %d run(s), %ld cores, SQLite %s, PostgreSQL %s%s\n", cfg.runs,
                     ::sysconf(_SC_NPROCESSORS_ONLN), sqlite3_libversion(), pg_version.c_str(),
                     cfg.label.empty() ? "" : (", " + cfg.label).c_str());
         report.print(stdout);
-        if (!cfg.json_path.empty()) report.write_json(cfg.json_path, machine, config_json(cfg));
         if (cfg.keep) std::fprintf(stderr, "throughput_bench: files kept in %s\n", dir.path().c_str());
     } catch (const Mismatch& e) {
         std::fprintf(stderr, "throughput_bench: WRONG SYNC RESULT: %s\n", e.what());

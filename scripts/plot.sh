@@ -104,6 +104,7 @@ set logscale y
 set ylabel 'goal attainment (figure / goal, or goal / figure for an upper bound)'
 set xtics rotate by -50 left
 set bmargin 14
+set rmargin 14
 set grid ytics
 set key off
 plot '$tmp/ratios' using 0:2:xtic(1) with boxes lc rgb '#1f77b4', \
