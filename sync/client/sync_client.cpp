@@ -41,7 +41,9 @@ json exchange(Transport& transport, const char* endpoint, const Request& request
 /// then reads each index's path from the file again, and a 1,000-row pull grew with the table.
 class SyncPageCache {
 public:
-    static constexpr std::int64_t k_kib = 32768;  // 32 MiB; SQLite allocates it as pages are used
+    // 16 MiB: the inner pages of every index of a table of millions of rows, and the leaves a
+    // page of rows touches. SQLite allocates it as pages are used, so a small sync stays small.
+    static constexpr std::int64_t k_kib = 16384;
     explicit SyncPageCache(Store::Impl& impl) : m_impl(impl) {
         m_before = impl.query("PRAGMA cache_size", {}).rows.at(0).at(0).as_int();
         // Negative: KiB; positive: pages (of 4 KiB here). A larger cache set by the app stays.
