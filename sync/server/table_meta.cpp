@@ -193,6 +193,21 @@ json device_values(const PgTable& t, const pqxx::row& r, int first) {
     return out;
 }
 
+std::string key_columns_expr(const PgTable& t, const std::string& key_json) {
+    std::string s;
+    for (std::size_t i = 0; i < t.pk.size(); ++i)
+        s += (i ? ", " : "") + from_device_expr(t.column(t.pk[i]), "(" + key_json + " -> " + std::to_string(i) + ")") +
+             " AS k" + std::to_string(i);
+    return s;
+}
+
+std::string key_join_expr(const PgTable& t, const std::string& row, const std::string& keys) {
+    std::string s;
+    for (std::size_t i = 0; i < t.pk.size(); ++i)
+        s += (i ? " AND " : "") + row + "." + pg_ident(t.pk[i]) + " = " + keys + ".k" + std::to_string(i);
+    return s;
+}
+
 std::string key_match_expr(const PgTable& t, const std::string& row, const std::string& key_json) {
     std::string s;
     for (std::size_t i = 0; i < t.pk.size(); ++i)

@@ -44,6 +44,13 @@ std::string device_columns_expr(const PgTable& t, const std::string& row);
 /// The values of a device_columns_expr select list, from field `first` of `r` on, as a JSON
 /// array in the order of t's synced columns (device form: what the device receives).
 nlohmann::json device_values(const PgTable& t, const pqxx::row& r, int first);
+/// The key in device form `key_json` as the key columns' own types, a select list named k0, k1...
+/// A subquery of them (kept apart with OFFSET 0) joins the table by plain equality, which
+/// PostgreSQL can use for an index scan under row-level security; a join clause with jsonb
+/// operators counts as leaky there and turned every lookup by key into a scan of the table.
+std::string key_columns_expr(const PgTable& t, const std::string& key_json);
+/// "row.k1 = keys.k0 AND ..." for the columns of key_columns_expr in subquery `keys`.
+std::string key_join_expr(const PgTable& t, const std::string& row, const std::string& keys);
 /// "row.k1 = <from device key element 0> AND ..." matching the device-form key `key_json`.
 std::string key_match_expr(const PgTable& t, const std::string& row, const std::string& key_json);
 
