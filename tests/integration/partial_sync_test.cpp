@@ -41,6 +41,18 @@ public:
         return out;
     }
 
+    /// How many rows sequential scans of `table` have read so far (this connection's own
+    /// statistics flushed first).
+    std::int64_t scanned_rows(const std::string& schema, const std::string& table) {
+        pqxx::nontransaction(m_connection).exec("SELECT pg_stat_force_next_flush()");
+        pqxx::nontransaction tx(m_connection);
+        return tx.exec_params("SELECT seq_tup_read FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2",
+                              schema, table)
+            .at(0)
+            .at(0)
+            .as<std::int64_t>();
+    }
+
 private:
     pqxx::connection m_connection;
     ferry::detail::SyncServer m_server;
@@ -53,7 +65,7 @@ public:
     UserDevice(const PgDatabase& db, const std::string& app, const std::string& user)
         : m_store(Store::open(m_dir.file("device.db"), app)), m_transport(db, app, user) {}
     Store& store() { return m_store; }
-    ferry::Transport& transport() { return m_transport; }
+    UserTransport& transport() { return m_transport; }
     ferry::SyncReport sync() { return ferry::SyncClient(m_store, m_transport).sync(); }
     std::int64_t count(const std::string& sql) { return std::stoll(text(m_store, sql)); }
     /// The store file's bytes (WAL checkpointed first), to assert a secret is nowhere in it.
@@ -456,4 +468,54 @@ TEST_CASE("partial sync: crafted pushes (server-only tables and columns, SQL in 
     CHECK(db.scalar("SELECT \"runnerToken\" FROM \"Settings\" LIMIT 1") == "runner-secret-token-42");
     CHECK(db.scalar("SELECT \"userId\" FROM \"Task\" WHERE id = 't-good'") == k_bob);
     CHECK(answer.dump().find("runner-secret-token-42") == std::string::npos);
+}
+
+TEST_CASE("partial sync: a user's snapshot page and rows fetched by key are index lookups, not table scans",
+          "[integration][partial]") {
+    // A user's readable check was an EXISTS under an OR, which cannot become a semi-join: every
+    // snapshot page hashed all of the user's ferry.rows entries, and a pull's rows by key
+    // scanned the table, so both grew with the user's rows rather than with the page.
+    PgDatabase db;
+    install(db, "projectme");
+    projectme_users(db);
+    const int n = 30000;
+    db.exec("INSERT INTO \"Task\"(id, \"userId\", title, \"updatedAt\") SELECT 'task-' || lpad(g::text, 6, '0'), "
+            "'user_ann', 'task ' || g, now() FROM generate_series(1, " + std::to_string(n) + ") g");
+    db.exec("ANALYZE");
+    UserTransport ann(db, "projectme", k_ann);
+    auto pull = [&](const ferry::protocol::PullRequest& r) {
+        return ferry::protocol::decode_pull_answer(json::parse(ann.call("pull", ferry::protocol::encode(r).dump())));
+    };
+    ferry::protocol::PullRequest first;
+    first.site = "0123456789abcdef0123456789abcdef";
+    first.limit = 1;
+    first.snapshot = ferry::protocol::SnapshotState{};
+    const auto started = pull(first);
+    REQUIRE(started.snapshot);
+    const auto task_rows = ann.scanned_rows("public", "Task");
+    const auto ferry_rows = ann.scanned_rows("ferry", "rows");
+
+    ferry::protocol::PullRequest page = first;
+    page.limit = 500;
+    page.snapshot = ferry::protocol::SnapshotState{started.snapshot->cursor, "Task", json::array({"task-015000"})};
+    const auto middle = pull(page);
+    REQUIRE(middle.tables.size() == 1);
+    CHECK(middle.tables[0].rows.size() == 500);
+    ferry::protocol::PullRequest by_key = first;
+    by_key.snapshot.reset();
+    by_key.cursor = started.cursor;
+    by_key.limit = 500;
+    by_key.fetch.push_back(ferry::protocol::TableKeys{"Task", {}});
+    for (int i = 1; i <= n; i += n / 500) {
+        char id[16];
+        std::snprintf(id, sizeof id, "task-%06d", i);
+        by_key.fetch[0].keys.push_back(json::array({id}));
+    }
+    const auto fetched = pull(by_key);
+    std::size_t rows = 0;
+    for (const auto& t : fetched.tables) rows += t.table == "Task" ? t.rows.size() : 0;
+    CHECK(rows == 500);
+    // Scans of small tables (users, settings) are fine; none of Task or ferry.rows may happen.
+    CHECK(ann.scanned_rows("public", "Task") - task_rows < n);
+    CHECK(ann.scanned_rows("ferry", "rows") - ferry_rows < n);
 }
