@@ -99,7 +99,9 @@ void install_device_role(pqxx::work& tx, const SyncRules& rules, const std::vect
     tx.exec("GRANT USAGE ON SCHEMA ferry TO " + k_role);
     tx.exec("GRANT SELECT ON ferry.meta TO " + k_role);
     tx.exec("GRANT SELECT, INSERT, UPDATE ON ferry.sites, ferry.rows TO " + k_role);
-    tx.exec("GRANT SELECT, UPDATE ON ferry.changes TO " + k_role);
+    // A merge logs the rows it inserts and deletes itself (sync_server.cpp).
+    tx.exec("GRANT SELECT, INSERT, UPDATE ON ferry.changes TO " + k_role);
+    tx.exec("GRANT USAGE ON SEQUENCE ferry.changes_id_seq TO " + k_role);
     tx.exec("GRANT SELECT, INSERT, DELETE ON ferry.merges TO " + k_role);
     tx.exec("DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO " + k_role + "', current_database()); END $$");
     for (const auto& t : tables) {

@@ -88,6 +88,15 @@ std::string row_capture_sql(pqxx::work& tx, const PgTable& t, const SyncRules& r
     return "CREATE OR REPLACE FUNCTION " + fn + "()" + k_definer + " AS $ferry$\n"
            "DECLARE k jsonb; ok jsonb; cols text[]; nr text[]; nw text; orr text[]; ow text;\n"
            "BEGIN\n"
+           // A row a Ferry merge's own insert or delete writes (sync_server.cpp, merge_sql): that
+           // statement logs it, with its clocks and scope. Only the statement's own rows (trigger
+           // depth 1; cascades and app triggers' writes are deeper) of the table it marks, and
+           // only in a merge transaction (a ferry.merges row, which no other role may write): a
+           // writer that sets ferry.merge_logs itself is captured as ever.
+           "  IF current_setting('ferry.merge_logs', true) = " + tbl + " AND pg_trigger_depth() = 1 AND TG_OP <> 'UPDATE'\n"
+           "     AND EXISTS (SELECT 1 FROM ferry.merges m WHERE m.xid = pg_current_xact_id()) THEN\n"
+           "    RETURN NULL;\n"
+           "  END IF;\n"
            "  IF TG_OP <> 'DELETE' THEN k := " + device_key_expr(t, "NEW") + "; nr := " + now.readers + "; nw := " +
            now.owner + "; END IF;\n"
            "  IF TG_OP <> 'INSERT' THEN ok := " + device_key_expr(t, "OLD") + "; END IF;\n"

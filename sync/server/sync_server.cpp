@@ -18,6 +18,7 @@
 #include "sync/protocol/codec.hpp"
 #include "sync/server/pg_error.hpp"
 #include "sync/server/device_role.hpp"
+#include "sync/server/scope.hpp"
 
 namespace ferry::detail {
 namespace {
@@ -140,9 +141,20 @@ struct MergeSql {
     std::vector<std::string> remove;
 };
 
-MergeSql merge_sql(const PgTable& t, const std::vector<std::string>& counters) {
+/// Marks the statements between it and merge_logs_end as the merge's own writes of table `tl`:
+/// their rows' capture triggers return at once (server_capture.cpp), the statement logs them.
+/// Transaction-local, and undone with the savepoint of a failed statement.
+std::string merge_logs_begin(const std::string& tl) { return "SELECT set_config('ferry.merge_logs', " + tl + ", true)"; }
+const char* const k_merge_logs_end = "SELECT set_config('ferry.merge_logs', '', true)";
+
+MergeSql merge_sql(const PgTable& t, const std::vector<std::string>& counters, const SyncRules& rules,
+                   const std::vector<PgTable>& tables) {
     const std::string T = pg_ident(t.name);
     const std::string tl = pg_literal(t.name);
+    // Who may read and write a row the merge wrote (its RETURNING row "t"), as the capture trigger
+    // computes it: the change's readers are the row's recorded ones before it and these after.
+    const ScopeSql scope = scope_sql(t, rules, tables, "t");
+    const std::string key = device_key_expr(t, "t");
     const std::string mine = "s.ord = ANY($1::int[]) AND s.tbl = " + tl;
     const std::string rows_join =
         "(SELECT s2.ord AS o, r.clocks AS rc, r.created_hlc AS ch, r.created_site AS cs, r.deleted_hlc AS dh, "
@@ -184,22 +196,56 @@ MergeSql merge_sql(const PgTable& t, const std::vector<std::string>& counters) {
             value = "(" + value + ") + coalesce((s.deltas ->> " + pg_literal(c.name) + ")::" + c.type + ", 0)";
         sets += (sets.empty() ? "" : ", ") + pg_ident(c.name) + " = " + value;
     }
-    m.upsert.push_back("INSERT INTO " + T + " (" + cols + ") SELECT " + vals + " FROM ferry_stage s WHERE " + mine +
-                       " AND s.status IS NULL AND s.op = 1 AND NOT s.ex");
+    // The insert logs its own rows (one entry each, origin the pushing device: $2, batch $3) and
+    // records their clocks, scope and owner in one upsert of ferry.rows; their capture triggers
+    // return at once. A clock of its own only for the columns written after the insert (s.own,
+    // built by the server beside the stage); the insert's clock is the row's creation. Any entry
+    // of an earlier incarnation goes: every column's value is the insert's. A row inserted under
+    // a key no staged change names (an app's BEFORE trigger changed it) is the server's write,
+    // with the clock the trigger would give it.
+    std::string returned, staged_match;
+    for (std::size_t i = 0; i < t.pk.size(); ++i) {
+        const std::string ki = "ferry_k" + std::to_string(i);
+        returned += ", t." + pg_ident(t.pk[i]) + " AS " + ki;
+        staged_match += " AND w." + ki + " = " + from_device_expr(t.column(t.pk[i]), "(s.pk -> " + std::to_string(i) + ")");
+    }
+    m.upsert.push_back(merge_logs_begin(tl));
+    m.upsert.push_back(
+        "WITH w AS (INSERT INTO " + T + " AS t (" + cols + ") SELECT " + vals + " FROM ferry_stage s WHERE " + mine +
+        " AND s.status IS NULL AND s.op = 1 AND NOT s.ex RETURNING " + key + " AS k, " + scope.readers + " AS nr, " +
+        scope.owner + " AS nw" + returned + "), "
+        // Each inserted row's staged change, found by the key as the server spells it (an index
+        // lookup), or else by the key's value (a scan, only for a key the device spelled otherwise).
+        "j AS MATERIALIZED (SELECT w.k, w.nr, w.nw, s.spk, s.hlc, s.own, r.readers AS br, r.clocks AS rc, "
+        "r.created_hlc AS ch, r.deleted_hlc AS dh FROM w "
+        "LEFT JOIN LATERAL (SELECT s.pk AS spk, s.hlc, s.own FROM ferry_stage s WHERE " + mine +
+        " AND s.status IS NULL AND s.op = 1 AND NOT s.ex AND s.pk = w.k UNION ALL "
+        "SELECT s.pk, s.hlc, s.own FROM ferry_stage s WHERE " + mine + " AND s.status IS NULL AND s.op = 1 AND NOT s.ex" +
+        staged_match + " LIMIT 1) s ON true "
+        "LEFT JOIN LATERAL (SELECT r.readers, r.clocks, r.created_hlc, r.deleted_hlc FROM ferry.rows r WHERE r.tbl = " + tl +
+        " AND r.pk = w.k) r ON true), "
+        "logged AS (INSERT INTO ferry.changes(tbl, pk, op, readers, origin, origin_seq) SELECT " + tl +
+        ", k, 1, ferry.union_readers(br, nr), CASE WHEN spk IS NOT NULL THEN $2::text END, "
+        "CASE WHEN spk IS NOT NULL THEN $3::bigint END FROM j), "
+        // The device spelled the key otherwise than the server does: the scope goes with the
+        // server's spelling (the one pulls read), as the trigger recorded it.
+        "scoped AS (INSERT INTO ferry.rows AS r (tbl, pk, readers, owner) SELECT " + tl +
+        ", k, nr, nw FROM j WHERE spk IS NOT NULL AND spk <> k "
+        "ON CONFLICT (tbl, pk) DO UPDATE SET readers = EXCLUDED.readers, owner = EXCLUDED.owner) "
+        "INSERT INTO ferry.rows AS r (tbl, pk, clocks, created_hlc, created_site, readers, owner) SELECT " + tl +
+        ", coalesce(spk, k), coalesce(own, '{}'), CASE WHEN spk IS NOT NULL THEN hlc ELSE "
+        "greatest(ferry.next_hlc(rc, ch, dh), coalesce((SELECT m.hlc FROM ferry.merges m "
+        "WHERE m.xid = pg_current_xact_id()), 0) + 1) END, CASE WHEN spk IS NOT NULL THEN $2::text ELSE 'server' END, "
+        "nr, nw FROM j "
+        "ON CONFLICT (tbl, pk) DO UPDATE SET clocks = EXCLUDED.clocks, created_hlc = EXCLUDED.created_hlc, "
+        "created_site = EXCLUDED.created_site, readers = EXCLUDED.readers, owner = EXCLUDED.owner");
+    m.upsert.push_back(k_merge_logs_end);
     if (!sets.empty())
         m.upsert.push_back("UPDATE " + T + " t SET " + sets + " FROM ferry_stage s WHERE " + mine +
                            " AND s.status IS NULL AND s.ex AND s.op IN (1, 2) AND " + key_match_expr(t, "t", "s.pk"));
-    // Clocks, compactly: a column without a clock of its own has its row's (re)insert's. A row
-    // this batch (re)creates takes the insert's clock as its creation, and only the columns whose
-    // clock differs from it (written again locally after the insert) get one: s.own, built by
-    // the server beside the stage. Any entries of an earlier incarnation go: every column's value
-    // is the insert's. (Per-column objects of every column, built per row, cost most of a merge.)
-    m.upsert.push_back(
-        "INSERT INTO ferry.rows AS r (tbl, pk, clocks, created_hlc, created_site) "
-        "SELECT s.tbl, s.pk, s.own, s.hlc, $2::text FROM ferry_stage s WHERE " + mine +
-        " AND s.status IS NULL AND s.op = 1 AND NOT s.ex "
-        "ON CONFLICT (tbl, pk) DO UPDATE SET clocks = EXCLUDED.clocks, created_hlc = EXCLUDED.created_hlc, "
-        "created_site = EXCLUDED.created_site");
+    // Clocks, compactly: a column without a clock of its own has its row's (re)insert's (the
+    // insert above records them). (Per-column objects of every column, built per row, cost most
+    // of a merge.) Updates are logged by the capture trigger (which compares the old row).
     // A row that existed keeps its other columns' clocks; the won columns get theirs.
     m.upsert.push_back(
         "INSERT INTO ferry.rows AS r (tbl, pk, clocks, created_hlc, created_site) "
@@ -220,8 +266,15 @@ MergeSql merge_sql(const PgTable& t, const std::vector<std::string>& counters) {
     m.remove.push_back("UPDATE ferry_stage s SET status = 'superseded', code = 'superseded', "
                        "reason = 'the row was inserted again after this delete was made' WHERE " + mine +
                        " AND s.status IS NULL AND s.op = 3 AND s.ex AND s.dead");
-    m.remove.push_back("DELETE FROM " + T + " t USING ferry_stage s WHERE " + mine +
-                       " AND s.status IS NULL AND s.op = 3 AND " + key_match_expr(t, "t", "s.pk"));
+    // The delete logs its own rows (their capture triggers return at once): readers are the
+    // row's recorded ones. Cascades to other rows are the capture trigger's, with clocks.
+    m.remove.push_back(merge_logs_begin(tl));
+    m.remove.push_back("WITH w AS (DELETE FROM " + T + " t USING ferry_stage s WHERE " + mine +
+                       " AND s.status IS NULL AND s.op = 3 AND " + key_match_expr(t, "t", "s.pk") + " RETURNING " + key +
+                       " AS k) INSERT INTO ferry.changes(tbl, pk, op, readers, origin, origin_seq) SELECT " + tl +
+                       ", w.k, 3, ferry.union_readers((SELECT r.readers FROM ferry.rows r WHERE r.tbl = " + tl +
+                       " AND r.pk = w.k), NULL), $2::text, $3::bigint FROM w");
+    m.remove.push_back(k_merge_logs_end);
     m.remove.push_back(
         "INSERT INTO ferry.rows AS r (tbl, pk, deleted_hlc, deleted_site) SELECT s.tbl, s.pk, s.hlc, $2::text "
         "FROM ferry_stage s WHERE " + mine + " AND s.status IS NULL AND s.op = 3 "
@@ -270,7 +323,7 @@ std::string bad_column(pqxx::work& tx, const PgTable& t, int ord) {
 /// are not rejected but returned: a delete later in the batch may free the key, and a parent
 /// deferred that way may then exist.
 std::vector<int> run_with_fallback(pqxx::work& tx, const PgTable& t, const std::vector<std::string>& statements,
-                                   const std::vector<int>& ords, const std::string& site, bool defer) {
+                                   const std::vector<int>& ords, const std::string& site, std::int64_t seq, bool defer) {
     std::vector<int> deferred;
     if (ords.empty()) return deferred;
     // Plain savepoints: a failed statement is rolled back to the savepoint and the transaction
@@ -279,10 +332,14 @@ std::vector<int> run_with_fallback(pqxx::work& tx, const PgTable& t, const std::
         tx.exec("SAVEPOINT ferry_merge");
         try {
             for (const auto& sql : statements) {
-                if (sql.find("$2") != std::string::npos)
+                if (sql.find("$3") != std::string::npos)
+                    tx.exec_params(sql, ord_array(subset), site, seq);
+                else if (sql.find("$2") != std::string::npos)
                     tx.exec_params(sql, ord_array(subset), site);
-                else
+                else if (sql.find("$1") != std::string::npos)
                     tx.exec_params(sql, ord_array(subset));
+                else
+                    tx.exec(sql);
             }
         } catch (const pqxx::sql_error&) {
             tx.exec("ROLLBACK TO SAVEPOINT ferry_merge");
@@ -830,7 +887,7 @@ protocol::PushAnswer SyncServer::merge_batch(pqxx::connection& c, Batch& batch) 
         std::map<std::string, MergeSql> sql;
         for (const auto& t : tables(tx)) {
             const auto* rule = sync_rules(m_app).find(t.name);
-            sql.emplace(t.name, merge_sql(t, rule ? rule->counters : std::vector<std::string>{}));
+            sql.emplace(t.name, merge_sql(t, rule ? rule->counters : std::vector<std::string>{}, sync_rules(m_app), tables(tx)));
         }
         // Parents before children for inserts and updates; children before parents for deletes.
         // An upsert that clashes on a unique key (or misses a parent) is tried again after the
@@ -839,15 +896,18 @@ protocol::PushAnswer SyncServer::merge_batch(pqxx::connection& c, Batch& batch) 
         std::map<std::string, std::vector<int>> retry;
         for (const auto& t : tables(tx))
             if (st.upserts.count(t.name))
-                retry[t.name] = run_with_fallback(tx, t, sql[t.name].upsert, st.upserts[t.name], site, true);
+                retry[t.name] = run_with_fallback(tx, t, sql[t.name].upsert, st.upserts[t.name], site, batch.seq, true);
         for (auto it = tables(tx).rbegin(); it != tables(tx).rend(); ++it)
-            if (st.deletes.count(it->name)) run_with_fallback(tx, *it, sql[it->name].remove, st.deletes[it->name], site, false);
+            if (st.deletes.count(it->name)) run_with_fallback(tx, *it, sql[it->name].remove, st.deletes[it->name], site, batch.seq,
+                                                      false);
         for (const auto& t : tables(tx))
-            if (!retry[t.name].empty()) run_with_fallback(tx, t, sql[t.name].upsert, retry[t.name], site, false);
+            if (!retry[t.name].empty()) run_with_fallback(tx, t, sql[t.name].upsert, retry[t.name], site, batch.seq, false);
 
         // Entries of this transaction for the rows pushed: the answer carries their final rows.
+        // The merge's inserts and deletes logged theirs with the origin; the capture trigger's
+        // (updates, and side effects on a pushed row) get it here.
         tx.exec_params("UPDATE ferry.changes c SET origin = $1, origin_seq = $2 FROM ferry_stage s "
-                       "WHERE c.xid = pg_current_xact_id() AND c.tbl = s.tbl AND c.pk = s.pk",
+                       "WHERE c.xid = pg_current_xact_id() AND c.origin IS NULL AND c.tbl = s.tbl AND c.pk = s.pk",
                        site, batch.seq);
         for (const auto& r : tx.exec("SELECT ord, status, code, reason FROM ferry_stage")) {
             results[r[0].as<int>()] = protocol::PushResult{r[1].is_null() ? "applied" : r[1].c_str(),

@@ -363,3 +363,80 @@ TEST_CASE("a merge run by another role than Ferry's owner must let the owner rea
     CHECK(db.scalar("SELECT name FROM users") == "merged");
     CHECK(clock(db, "users", key(k_user), "clocks -> 'name'") == inserted);  // the merge's to record
 }
+
+TEST_CASE("a push's inserts and deletes are logged by the merge, not by the capture trigger, plain SQL still by it",
+          "[integration][server_capture]") {
+    PgDatabase db;
+    install(db, "december");
+    seed_december(db, false);
+    // Counts the capture trigger's calls of ferry.log_change (the trigger logs every change it
+    // does not leave to the merge through it), table by table.
+    db.exec("CREATE TABLE ferry.test_calls (tbl text)");
+    db.exec("ALTER FUNCTION ferry.log_change(text, jsonb, smallint, text[], text[], text) RENAME TO log_change_counted");
+    db.exec("CREATE FUNCTION ferry.log_change(p_tbl text, p_pk jsonb, p_op smallint, p_cols text[], p_readers text[], "
+            "p_owner text) RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$ "
+            "BEGIN INSERT INTO ferry.test_calls VALUES (p_tbl); "
+            "PERFORM ferry.log_change_counted(p_tbl, p_pk, p_op, p_cols, p_readers, p_owner); END $$");
+    auto calls = [&] { return db.scalar("SELECT count(*) FROM ferry.test_calls"); };
+    const std::string m1 = "66666666-6666-4666-8666-666666666661", m2 = "66666666-6666-4666-8666-666666666662",
+                      m3 = "66666666-6666-4666-8666-666666666663", m4 = "66666666-6666-4666-8666-666666666664";
+    Device a(db, "december"), b(db, "december");
+    a.sync();
+    b.sync();
+    const std::string site = a.store().status().site_id;
+    // A new container and a message in it (owned through it: its scope is the container's, which
+    // the same push records first), a message in an existing container, a deleted container.
+    a.store().execute("INSERT INTO containers(id, container_id, name, user_id) VALUES (?, 'docker-3', 'new', ?)",
+                      {k_new, k_user});
+    a.store().execute("INSERT INTO chat_messages(id, container_id, session_id, role, content) VALUES (?, ?, 's', 'user', 'hi')",
+                      {m1, k_new});
+    a.store().execute("INSERT INTO chat_messages(id, container_id, session_id, role, content) VALUES (?, ?, 's', 'user', 'yo')",
+                      {m2, k_container});
+    a.store().execute("DELETE FROM containers WHERE id = ?", {k_other_container});
+    const auto pushed = a.sync();
+    CHECK(pushed.applied == 4);
+    CHECK(calls() == "0");
+    // One entry per pushed row, with the pushing device and who may read the row before and after.
+    CHECK(db.scalar("SELECT string_agg(tbl || ' ' || op || ' ' || (origin = '" + site + "' AND origin_seq IS NOT NULL) || ' ' || "
+                    "readers::text, ',' ORDER BY tbl, op, pk::text) FROM ferry.changes WHERE xid = (SELECT max(xid) FROM "
+                    "ferry.changes)") ==
+          "chat_messages 1 true {" + k_user + "},chat_messages 1 true {" + k_user + "},containers 1 true {" + k_user +
+              "},containers 3 true {" + k_user + "}");
+    // The rows' scope, owner and clocks in one record each (the insert's clock, the device's site).
+    for (const auto& [tbl, id] : std::vector<std::pair<std::string, std::string>>{{"containers", k_new}, {"chat_messages", m1},
+                                                                                  {"chat_messages", m2}}) {
+        INFO(tbl << " " << id);
+        CHECK(clock(db, tbl, key(id), "readers") == "{" + k_user + "}");
+        CHECK(clock(db, tbl, key(id), "owner") == k_user);
+        CHECK(clock(db, tbl, key(id), "created_site") == site);
+        CHECK(clock(db, tbl, key(id), "clocks") == "{}");
+    }
+    CHECK(clock(db, "containers", key(k_other_container), "deleted_site") == site);
+    CHECK(db.scalar("SELECT count(*) FROM ferry.changes WHERE xid = (SELECT max(xid) FROM ferry.changes)") == "4");
+
+    // Plain SQL writes of the same table are captured by the trigger as before, a writer that sets
+    // the merge's marker itself included (it has no merge of its own).
+    db.exec("INSERT INTO chat_messages(id, container_id, session_id, role, content) VALUES ('" + m3 + "', '" + k_container +
+            "', 's', 'assistant', 'web')");
+    {
+        auto c = db.connect();
+        pqxx::work tx(c);
+        tx.exec("SELECT set_config('ferry.merge_logs', 'chat_messages', true)");
+        tx.exec("INSERT INTO chat_messages(id, container_id, session_id, role, content) VALUES ('" + m4 + "', '" +
+                k_container + "', 's', 'assistant', 'sly')");
+        tx.commit();
+    }
+    db.exec("UPDATE chat_messages SET content = 'edited' WHERE id = '" + m1 + "'");
+    CHECK(calls() == "3");
+    CHECK(db.scalar("SELECT count(*) FROM ferry.changes WHERE tbl = 'chat_messages' AND origin IS NULL AND readers = "
+                    "ARRAY['" + k_user + "']") == "3");
+    CHECK(clock(db, "chat_messages", key(m4), "created_site") == "server");
+
+    b.sync();
+    CHECK(text(b.store(), "SELECT group_concat(content, ',') FROM (SELECT content FROM chat_messages ORDER BY id)") ==
+          "edited,yo,web,sly");
+    CHECK(text(b.store(), "SELECT group_concat(name, ',') FROM (SELECT name FROM containers ORDER BY name)") == "new,web");
+    a.sync();
+    CHECK(text(a.store(), "SELECT group_concat(content, ',') FROM (SELECT content FROM chat_messages ORDER BY id)") ==
+          "edited,yo,web,sly");
+}
