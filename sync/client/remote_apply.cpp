@@ -153,14 +153,22 @@ public:
         return sql;
     }
 
+    /// The local row by key, every column.
+    const std::string& select(const CapturedTable& t) {
+        std::string& sql = m_select[&t];
+        if (sql.empty()) sql = "SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t);
+        return sql;
+    }
+
 private:
     std::map<std::tuple<const CapturedTable*, bool, std::vector<std::size_t>>, std::string> m_sql;
+    std::map<const CapturedTable*, std::string> m_select;
 };
 
 /// Brings one local row to the server's state, leaving columns with pending local writes alone;
 /// a counter becomes the server's total plus what was added here since the last agreement.
 /// Runs with capture suppressed. One write statement, so a failure leaves the row as it was.
-void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pending, WriteSql& sql) {
+void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pending, WriteSql& sql, Apply mode) {
     const CapturedTable& t = *r.table;
     const std::string key_text = r.pk.dump();
     const auto keys = key_values(t, r.pk);
@@ -176,10 +184,14 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
         return;
     }
     if (p && (p->last_op == 3 || p->mask == -1)) return;  // deleted or (re)created locally: the push decides
+    // Rows the device has already (a pull's, a push answer's) are compared with the local row
+    // and only the columns that differ are written: writing every column rewrote each of the
+    // table's indexes for a row of which one or two columns changed.
+    const bool only_changed = mode == Apply::changed_columns && !p;
     std::optional<Row> local;
-    if (!t.counters.empty()) {
-        auto q = impl.query("SELECT * FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys);
-        if (!q.rows.empty()) local = q.rows[0];
+    if (!t.counters.empty() || only_changed) {
+        auto q = impl.query(sql.select(t), keys);
+        if (!q.rows.empty()) local = std::move(q.rows[0]);
     }
     std::vector<std::size_t> cols;
     std::vector<Value> vals;
@@ -206,7 +218,19 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
         vals.push_back(from_json(*v, t.name + "." + c));
     }
     if (cols.empty()) return;
-    if (p) {
+    if (only_changed && local) {
+        std::vector<std::size_t> changed;
+        std::vector<Value> changed_vals;
+        for (std::size_t k = 0; k < cols.size(); ++k)
+            if (!((*local)[cols[k]] == vals[k])) {
+                changed.push_back(cols[k]);
+                changed_vals.push_back(vals[k]);
+            }
+        if (!changed.empty()) {
+            for (const auto& k : keys) changed_vals.push_back(k);
+            impl.execute(sql.update(t, changed), changed_vals);
+        }
+    } else if (p) {
         for (const auto& k : keys) vals.push_back(k);
         if (impl.execute(sql.update(t, cols), vals) == 0)
             throw Error(ErrorDomain::ferry, ErrorCode::internal,
@@ -286,7 +310,7 @@ Room make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<const Re
 
 }  // namespace
 
-void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingWrites& pending) {
+void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingWrites& pending, Apply mode) {
     WriteSql sql;
     std::vector<const RemoteRow*> todo;
     todo.reserve(rows.size());
@@ -296,7 +320,7 @@ void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, Pe
         std::optional<Error> first_error;
         for (const RemoteRow* r : todo) {
             try {
-                apply_remote_row(impl, *r, pending, sql);
+                apply_remote_row(impl, *r, pending, sql, mode);
             } catch (const Error& e) {
                 if (!is_unique_violation(e)) throw;
                 failed.push_back(r);

@@ -72,7 +72,11 @@ std::vector<RemoteRow> remote_rows(const TableIndex& index, std::vector<protocol
 /// Applies rows from the server (capture must be off: see remote_transaction). Rows whose
 /// unique values an out-of-date local row holds are retried after the rest; when no row can
 /// move, the local row in the way is cleared (and fetched again later, see ferry_refetch).
-void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingWrites& pending);
+/// How remote rows are written: `upsert` writes every column the server sent (a snapshot, whose
+/// rows are mostly new); `changed_columns` compares a row the device has with it and writes only
+/// the columns that differ (a pull, a push answer: most of a row is as the device has it).
+enum class Apply { upsert, changed_columns };
+void apply_remote_rows(Store::Impl& impl, const std::vector<RemoteRow>& rows, PendingWrites& pending, Apply mode);
 
 /// Runs `body` as one transaction that applies remote data: capture off, and foreign keys and
 /// CHECK constraints off, because the server already enforced its own and pages may bring a

@@ -255,7 +255,7 @@ std::int64_t acknowledge(Store::Impl& impl, const SyncOptions& options, const In
             }
         }
         PendingWrites pending(impl, rows, log ? log->entries_sql() : std::string());  // writes made after the cut
-        apply_remote_rows(impl, rows, pending);
+        apply_remote_rows(impl, rows, pending, Apply::changed_columns);
         // During a snapshot, a row whose server state the push's answer brought counts as seen:
         // the snapshot's end must not take it for a row deleted on the server.
         if (impl.meta("snapshot")) mark_seen(impl, rows);
@@ -442,7 +442,7 @@ SyncReport SyncClient::pull_locked() {
             // neither in the pages nor after the position, so it is unseen too.)
             if (snapshot && snapshot->cursor.empty()) start_snapshot_marks(impl, index);
             PendingWrites pending(impl, rows);
-            apply_remote_rows(impl, rows, pending);
+            apply_remote_rows(impl, rows, pending, snapshot ? Apply::upsert : Apply::changed_columns);
             if (snapshot) {
                 mark_seen(impl, rows);
                 if (response.snapshot)
