@@ -432,14 +432,15 @@ public:
 
     /// The current row of `pk` in `t` (null: there is none), its values in the order of t's
     /// synced columns (device_values): a row's key columns hold `pk`, the key as it was logged or
-    /// asked for, so the receiver finds each key's row by its own spelling.
-    void add(const PgTable& t, const json& pk, const json* row) {
+    /// asked for, so the receiver finds each key's row by its own spelling. The row is moved
+    /// from.
+    void add(const PgTable& t, const json& pk, json* row) {
         Group& g = group(t);
         if (!row) {
             g.rows.gone.push_back(pk);
             return;
         }
-        json values = *row;
+        json values = std::move(*row);
         for (std::size_t i = 0; i < g.key_index.size(); ++i)
             if (g.key_index[i] >= 0) values[i] = pk[static_cast<std::size_t>(g.key_index[i])];
         g.rows.rows.push_back(std::move(values));
@@ -530,7 +531,7 @@ std::vector<protocol::TableRows> SyncServer::rows_of_changes(pqxx::transaction_b
         keys[t->name].push_back(changes[i].pk);
         keys_out.push_back({t->name, changes[i].pk});
     }
-    const auto rows = current_rows(tx, keys);
+    auto rows = current_rows(tx, keys);
     RowsBuilder out(tables(tx));
     std::set<std::pair<std::string, std::string>> sent;
     for (std::size_t i = 0; i < changes.size(); ++i) {
@@ -561,14 +562,21 @@ std::optional<std::string> SyncServer::reader() const {
     return m_who.user;
 }
 
-void SyncServer::act_as(pqxx::work& tx) {
+void SyncServer::act_as(pqxx::work& tx, Plans plans) {
     if (m_who.trusted) return;
     // Transaction-local (set_config(..., true) is SET LOCAL): nothing outlives the transaction, so
     // a connection pooler may hand the connection to anyone next.
     // JIT off: a sync's statements are short, and compiling one took 300 ms where its plan's
     // cost estimate (row-level security, a stage table without statistics) crossed jit_above_cost.
+    // Plans::key_walk: a snapshot page is the next `limit` readable rows in key order, a walk of
+    // the primary key that stops when the page is full. PostgreSQL cannot estimate how many rows
+    // a user may read and guessed few: it fetched every row after the page's start and sorted
+    // them, checking each (0.6-0.9 s a page of 1,000 at 100k rows). Then it may only walk indexes.
+    const std::string walk = plans != Plans::key_walk ? ""
+                             : ", set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true), "
+                               "set_config('enable_seqscan', 'off', true)";
     tx.exec_params("SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true), "
-                   "set_config('jit', 'off', true)",
+                   "set_config('jit', 'off', true)" + walk,
                    std::string(k_device_role), m_who.claims_json);
 }
 
@@ -1017,7 +1025,7 @@ protocol::PullAnswer SyncServer::pull(pqxx::connection& c, const protocol::PullR
             }
         }
     }
-    const auto current = current_rows(tx, keys_by_table);
+    auto current = current_rows(tx, keys_by_table);
     json keys = json::array();
     RowsBuilder rows(tables(tx));
     for (const auto& [name, pk] : order) {
@@ -1038,14 +1046,7 @@ protocol::PullAnswer SyncServer::pull(pqxx::connection& c, const protocol::PullR
 protocol::PullAnswer SyncServer::snapshot(pqxx::connection& c, const std::string& site, std::int64_t limit,
                                           const protocol::SnapshotState& state) {
     pqxx::work tx(c);
-    act_as(tx);
-    // A page is the next `limit` readable rows in key order: a walk of the primary key that
-    // stops when the page is full. PostgreSQL cannot estimate how many rows a user may read, and
-    // guessed few: it fetched every row after the page's start and sorted them, checking each
-    // (0.6-0.9 s a page of 1,000 at 100k rows). For this transaction it may only walk the index.
-    if (!m_who.trusted)
-        tx.exec("SELECT set_config('enable_sort', 'off', true), set_config('enable_bitmapscan', 'off', true), "
-                "set_config('enable_seqscan', 'off', true)");
+    act_as(tx, Plans::key_walk);
     const auto& all = tables(tx);
     std::string cursor = state.cursor;
     std::string table = state.table;

@@ -81,9 +81,13 @@ private:
     void lock_staged_rows(pqxx::work& tx, const std::set<std::string>& tables_in_batch);
     /// Checks once per connection that the database holds this server's app.
     void check_database(pqxx::connection& c);
-    /// Starts a transaction's work for the current principal: for a user, the app's database
-    /// role and the user's claims, so the database's row-level security applies too.
-    void act_as(pqxx::work& tx);
+    /// How a user's statements may be planned: as PostgreSQL likes, or (a snapshot page) only as
+    /// walks of an index in key order.
+    enum class Plans { any, key_walk };
+    /// Starts a transaction's work for the current principal, in one statement: for a user, the
+    /// app's database role and the user's claims, so the database's row-level security applies
+    /// too, and the planner settings of `plans`.
+    void act_as(pqxx::work& tx, Plans plans = Plans::any);
     /// Records the site as the current user's on first use; throws Error(not_permitted) when it
     /// belongs to another user.
     void claim_site(pqxx::work& tx, const std::string& site);
