@@ -13,6 +13,7 @@
 #include "lib/schema/embedded_sql.hpp"
 #include "lib/schema/sync_rules.hpp"
 #include "lib/store/capture.hpp"
+#include "lib/store/deferred_indexes.hpp"
 #include "lib/store/sqlite_error.hpp"
 #include "lib/store/store_impl.hpp"
 #include "sync/client/id_leases.hpp"
@@ -466,6 +467,11 @@ std::unique_ptr<Store::Impl> open_impl(const std::string& path, const std::strin
     if (!app.empty() && impl->app != app)  // created at the same moment by someone else, for another app
         throw wrong_app(impl->path, impl->app, app);
     impl->site_id = *impl->meta("site_id");
+
+    // A first sync that stopped before its last page left indexes set aside: build them now, so
+    // the app never runs for long without them, and before the app's migrations touch them.
+    if (table_exists(*impl, "ferry_deferred_indexes") && has_deferred_indexes(*impl))
+        impl->transaction([&] { impl->index_warnings = build_deferred_indexes(*impl); });
 
     bool changed = false;
     if (options.migrate) changed = migrate_scope(*impl, impl->app);

@@ -107,6 +107,9 @@ struct Store::Impl {
     /// Sets the clock back (a clock past the server's skew bound) and stores it as it is.
     void rewind_clock(std::int64_t value);
     bool clock_rewound = false;  // the next save_clock stores the clock even if it is lower
+    /// Indexes an interrupted first sync had set aside that opening the store could not build
+    /// again (build_deferred_indexes); the next sync reports them as warnings.
+    std::vector<std::string> index_warnings;
 };
 
 namespace detail {

@@ -14,6 +14,7 @@
 
 #include "ferry/error.hpp"
 #include "lib/core/crash_point.hpp"
+#include "lib/store/deferred_indexes.hpp"
 #include "lib/store/store_impl.hpp"
 #include "sync/client/id_leases.hpp"
 #include "sync/client/push_batch.hpp"
@@ -374,6 +375,8 @@ SyncReport SyncClient::pull_locked() {
     TableIndex index(impl);
     int rounds_without_fetch = 0;
     PagePrefetch prefetch;
+    rep.warnings = std::move(impl.index_warnings);
+    impl.index_warnings.clear();
     for (;;) {
         const std::string cursor = impl.meta("pull_cursor").value_or("");
         std::optional<protocol::SnapshotState> snapshot;
@@ -440,15 +443,22 @@ SyncReport SyncClient::pull_locked() {
             // device holds then is unseen until a page or a push answer brings it. (A row a push
             // answer brought before that was seen before the position: its later delete would be
             // neither in the pages nor after the position, so it is unseen too.)
-            if (snapshot && snapshot->cursor.empty()) start_snapshot_marks(impl, index);
+            if (snapshot && snapshot->cursor.empty()) {
+                start_snapshot_marks(impl, index);
+                std::vector<std::string> names;
+                for (const auto& t : index.tables) names.push_back(t.name);
+                defer_secondary_indexes(impl, names);
+            }
             PendingWrites pending(impl, rows);
             apply_remote_rows(impl, rows, pending, snapshot ? Apply::upsert : Apply::changed_columns);
             if (snapshot) {
                 mark_seen(impl, rows);
                 if (response.snapshot)
                     impl.set_meta("snapshot", protocol::snapshot_record(*response.snapshot).dump());
-                else
+                else {
                     gone = finish_snapshot(impl, index, response.cursor);
+                    for (auto& w : build_deferred_indexes(impl)) rep.warnings.push_back(std::move(w));
+                }
             } else {
                 impl.set_meta("pull_cursor", response.cursor);
             }

@@ -144,3 +144,75 @@ TEST_CASE("a pull and a push answer write only the columns that differ from the 
     CHECK(text(b.store(), "SELECT count(*) FROM email_writes") == "1");
     CHECK(text(b.store(), "SELECT email FROM users WHERE id = ?", {k_user}) == "ann@new.example.com");
 }
+
+namespace {
+/// The store's indexes on `table` with their definitions, one "name: sql" per line, by name
+/// (a constraint's index, which has no SQL, as "name: constraint").
+std::string indexes_of(Store& s, const std::string& table) {
+    return text(s,
+                "SELECT coalesce(group_concat(name || ': ' || coalesce(sql, 'constraint'), char(10)), '') FROM "
+                "(SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? ORDER BY name)",
+                {table});
+}
+}  // namespace
+
+TEST_CASE("a first snapshot sets an empty table's plain indexes aside and builds them at its end",
+          "[integration][snapshot]") {
+    PgDatabase db;
+    ferry::server::install_app_schema(db.conninfo(), "december");
+    Device a(db, "december");
+    seed_users(a.store(), 100);
+    a.sync();
+    const std::string users_indexes = indexes_of(a.store(), "users");
+    REQUIRE(users_indexes.find("idx_users_created_at: CREATE INDEX") != std::string::npos);
+    ferry::SyncOptions pages_of_10;
+    pages_of_10.pull_page = 10;
+
+    SECTION("a snapshot that ends builds each of them again, as it was") {
+        Device fresh(db, "december");
+        PullCounter counted(fresh.transport());
+        REQUIRE(ferry::SyncClient(fresh.store(), counted, pages_of_10).pull().pulled == 100);
+        CHECK(indexes_of(fresh.store(), "users") == users_indexes);
+        CHECK(text(fresh.store(), "SELECT count(*) FROM ferry_deferred_indexes") == "0");
+        CHECK(text(fresh.store(), "PRAGMA integrity_check") == "ok");
+    }
+    SECTION("while it runs only the plain ones are gone; a store opened after it stopped builds them") {
+        Device cut(db, "december");
+        PullCounter failing(cut.transport(), 4);
+        REQUIRE_THROWS_AS(ferry::SyncClient(cut.store(), failing, pages_of_10).pull(), ferry::Error);
+        const std::string during = indexes_of(cut.store(), "users");
+        CHECK(during.find("idx_users_created_at") == std::string::npos);
+        CHECK(during.find("idx_users_email") == std::string::npos);
+        CHECK(during.find("sqlite_autoindex_users_1: constraint") != std::string::npos);  // UNIQUE(email) stays
+        CHECK(text(cut.store(), "SELECT group_concat(name) FROM (SELECT name FROM ferry_deferred_indexes "
+                                "WHERE tbl = 'users' ORDER BY name)") == "idx_users_created_at,idx_users_email");
+        cut.reopen();
+        CHECK(indexes_of(cut.store(), "users") == users_indexes);
+        CHECK(text(cut.store(), "SELECT count(*) FROM ferry_deferred_indexes") == "0");
+        REQUIRE(ferry::SyncClient(cut.store(), failing, pages_of_10).pull().pulled == 70);
+        CHECK(indexes_of(cut.store(), "users") == users_indexes);
+        CHECK(text(cut.store(), "SELECT count(*) FROM users") == "100");
+    }
+    SECTION("a table that holds rows keeps its indexes") {
+        Device b(db, "december");
+        b.store().execute("INSERT INTO users(id, email) VALUES (?, 'local@x.org')", {k_user});
+        PullCounter failing(b.transport(), 2);
+        REQUIRE_THROWS_AS(ferry::SyncClient(b.store(), failing, pages_of_10).pull(), ferry::Error);
+        CHECK(indexes_of(b.store(), "users") == users_indexes);
+    }
+    SECTION("an index that no longer fits its table is reported, and blocks nothing") {
+        Device fresh(db, "december");
+        PullCounter failing(fresh.transport(), 2);
+        REQUIRE_THROWS_AS(ferry::SyncClient(fresh.store(), failing, pages_of_10).pull(), ferry::Error);
+        fresh.store().execute(
+            "INSERT INTO ferry_deferred_indexes(name, tbl, sql) VALUES ('idx_gone', 'users', 'CREATE INDEX idx_gone ON "
+            "users(no_such_column)')");
+        const auto report = ferry::SyncClient(fresh.store(), failing, pages_of_10).pull();
+        REQUIRE(report.pulled == 90);
+        REQUIRE(report.warnings.size() == 1);
+        CHECK(report.warnings[0].find("idx_gone") != std::string::npos);
+        CHECK(report.warnings[0].find("no_such_column") != std::string::npos);
+        CHECK(indexes_of(fresh.store(), "users") == users_indexes);
+        CHECK(text(fresh.store(), "SELECT count(*) FROM ferry_deferred_indexes") == "0");
+    }
+}
