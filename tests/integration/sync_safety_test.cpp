@@ -214,6 +214,27 @@ TEST_CASE("an edit made after seeing a value from a fast clock is ordered after 
     REQUIRE(db.scalar("SELECT name FROM users") == "second (after seeing first)");
 }
 
+TEST_CASE("an edit made after a snapshot brought a value from a fast clock is ordered after it",
+          "[integration][safety]") {
+    // The snapshot's pages carry the newest clock of their rows, read beside each row.
+    PgDatabase db;
+    install(db, "december");
+    db.exec("INSERT INTO users(id, email, name) VALUES ('" + std::string(k_user) + "', 'a@x.com', 'orig')");
+    const auto now = ferry::SystemClock::instance().now_ms();
+    FakeClock fast(now + 4 * 60 * 1000), right(now);
+    Device f(db, "december", &fast);
+    f.sync();
+    f.store().execute("UPDATE users SET name = 'first (fast clock)' WHERE id = ?", {k_user});
+    f.sync();
+    Device fresh(db, "december", &right);
+    fresh.sync();  // its first pull: a snapshot
+    REQUIRE(text(fresh.store(), "SELECT name FROM users") == "first (fast clock)");
+    right.advance(1000);
+    fresh.store().execute("UPDATE users SET name = 'second (after seeing first)' WHERE id = ?", {k_user});
+    REQUIRE(fresh.sync().applied == 1);
+    REQUIRE(db.scalar("SELECT name FROM users") == "second (after seeing first)");
+}
+
 TEST_CASE("one sync runs at a time per store file, a second waits or fails clearly", "[integration][safety]") {
     PgDatabase db;
     install(db, "december");
