@@ -233,6 +233,10 @@ void Gateway::Impl::configure() {
     http.set_write_timeout(l.write_timeout_s, 0);
     http.set_keep_alive_timeout(l.keep_alive_timeout_s);
     http.set_keep_alive_max_count(1000);
+    // An answer goes out as two writes (headers, then body). With Nagle's algorithm on, the body
+    // waited for the client's delayed ACK of the headers: 40 ms per request on loopback, most of
+    // a 100-page snapshot's time.
+    http.set_tcp_nodelay(true);
     http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
         t_request = RequestContext{true, request_id_for(req), "", "", SteadyClock::now()};
         res.set_header("X-Request-Id", t_request.id);
