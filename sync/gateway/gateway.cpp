@@ -21,6 +21,7 @@
 #include "sync/protocol/codec.hpp"
 #include "sync/server/pg_error.hpp"
 #include "sync/server/principal.hpp"
+#include "sync/transport/gzip.hpp"
 
 namespace ferry::detail {
 namespace {
@@ -36,6 +37,7 @@ struct RequestContext {
     std::string user;
     std::string code;  ///< the error code name of a failed request
     SteadyClock::time_point started;
+    bool accepts_gzip = false;  ///< the request's Accept-Encoding names gzip
 };
 thread_local RequestContext t_request;
 
@@ -107,8 +109,18 @@ int status_for(ErrorCode code) {
 void reply_json(httplib::Response& res, int status, const json& body) {
     res.status = status;
     res.set_header("Cache-Control", "no-store");
-    // Exactly "application/json": httplib compresses only content types it knows, by equality.
-    res.set_content(dump(body), "application/json");
+    // Compressed here, at zlib's fastest level: httplib's own (its default level) took three
+    // quarters of the gateway's CPU on a snapshot. httplib compresses only content types it
+    // knows, by equality, so it leaves this one alone.
+    constexpr const char* type = "application/json; charset=utf-8";
+    std::string text = dump(body);
+    res.set_header("Vary", "Accept-Encoding");
+    if (t_request.accepts_gzip) {
+        res.set_header("Content-Encoding", "gzip");
+        res.set_content(gzip(text, k_gzip_fast), type);
+    } else {
+        res.set_content(std::move(text), type);
+    }
 }
 
 /// The error answer of docs/gateway.md. `status` 0: decided by the code. Internal failures say
@@ -238,7 +250,8 @@ void Gateway::Impl::configure() {
     // a 100-page snapshot's time.
     http.set_tcp_nodelay(true);
     http.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-        t_request = RequestContext{true, request_id_for(req), "", "", SteadyClock::now()};
+        t_request = RequestContext{true, request_id_for(req), "", "", SteadyClock::now(),
+                                   req.get_header_value("Accept-Encoding").find("gzip") != std::string::npos};
         res.set_header("X-Request-Id", t_request.id);
         return httplib::Server::HandlerResponse::Unhandled;
     });

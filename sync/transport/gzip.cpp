@@ -7,12 +7,12 @@
 
 namespace ferry::detail {
 
-std::string gzip(const std::string& data) {
+std::string gzip(const std::string& data, int level) {
     if (data.size() > 0xFFFFFFFFu)  // one deflate() call takes at most uInt bytes
         throw Error(ErrorDomain::ferry, ErrorCode::invalid_argument, "gzip: a body over 4 GiB");
     z_stream z{};
     // windowBits 15 + 16: a gzip header and trailer rather than zlib's.
-    if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    if (deflateInit2(&z, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
         throw Error(ErrorDomain::ferry, ErrorCode::internal, "gzip: zlib could not start a stream");
     std::string out(deflateBound(&z, static_cast<uLong>(data.size())), '\0');
     z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
