@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ferry/sync.hpp"
+#include "ferry/sync_service.hpp"
 
 namespace ferry {
 
@@ -60,5 +61,11 @@ struct HttpOptions {
 /// protocol for an answer that is neither a Ferry error nor JSON. After any failure the
 /// transport can be called again. Messages never contain the token.
 std::unique_ptr<Transport> connect_gateway(const std::string& base_url, HttpOptions options);
+
+/// A SyncService feed from the gateway at `base_url`: long polls (pulls with `wait_ms`, at most
+/// 30 s each) that return as soon as the database has a change this user may read. `options` as
+/// for connect_gateway() (the same token); the feed makes no retries of its own and allows each
+/// request 45 s at least. Throws as connect_gateway() does; wait() throws the transport's errors.
+std::unique_ptr<RemoteChanges> gateway_changes(const std::string& base_url, HttpOptions options);
 
 }  // namespace ferry

@@ -4,10 +4,12 @@
 // Linked from the ferry_server library (libpqxx), never from the device library.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "ferry/sync.hpp"
+#include "ferry/sync_service.hpp"
 
 namespace ferry {
 
@@ -24,5 +26,14 @@ struct ServerOptions {
 /// Error(connection) when the server cannot be reached.
 std::unique_ptr<Transport> connect_postgres(const std::string& conninfo, const std::string& app,
                                             ServerOptions options = {});
+
+/// A SyncService feed from PostgreSQL: one dedicated connection to `conninfo` (directly, not
+/// through a transaction pooler) that LISTENs on ferry_changes and wakes the service at the commit
+/// of every change to a synced table. It connects in the background and reconnects with backoff
+/// (0.1 s doubling to 5 s); each (re)connection wakes the service too, since a change may have
+/// been missed. `on_log` (optional, called on the feed's own thread) receives one line per
+/// connection state change; the connection string's password never appears in it.
+std::unique_ptr<RemoteChanges> postgres_changes(const std::string& conninfo,
+                                                std::function<void(const std::string&)> on_log = {});
 
 }  // namespace ferry

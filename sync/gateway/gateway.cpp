@@ -15,7 +15,7 @@
 #include <random>
 
 #include "ferry/error.hpp"
-#include "sync/gateway/change_notifier.hpp"
+#include "sync/server/change_notifier.hpp"
 #include "sync/gateway/connection_pool.hpp"
 #include "sync/gateway/rate_limiter.hpp"
 #include "sync/protocol/codec.hpp"
@@ -170,15 +170,17 @@ json parse_request(const std::string& body) {
     return request;
 }
 
-/// Removes "wait_ms" from a pull request (the gateway's own field) and returns it.
+/// Removes "wait_ms" from a pull request (the gateway's own field) and returns it, shortened to
+/// this gateway's max_wait_ms (a client need not know the gateway's configuration).
 int take_wait_ms(json& request, int max_wait_ms) {
     const auto it = request.find("wait_ms");
     if (it == request.end()) return 0;
-    const bool ok = it->is_number_integer() && it->get<std::int64_t>() >= 0 && it->get<std::int64_t>() <= max_wait_ms;
+    const bool ok = it->is_number_integer() && it->get<std::int64_t>() >= 0 &&
+                    it->get<std::int64_t>() <= protocol::k_max_wait_ms;
     if (!ok)
-        throw http_error(ErrorCode::protocol,
-                         "bad request: 'wait_ms' must be an integer from 0 to " + std::to_string(max_wait_ms));
-    const int wait = it->get<int>();
+        throw http_error(ErrorCode::protocol, "bad request: 'wait_ms' must be an integer from 0 to " +
+                                                  std::to_string(protocol::k_max_wait_ms));
+    const int wait = std::min(it->get<int>(), max_wait_ms);
     request.erase(it);
     return wait;
 }

@@ -423,6 +423,7 @@ json encode(const PullRequest& m) {
         out["fetch"] = std::move(fetch);
     }
     if (m.snapshot) out["snapshot"] = snapshot_json(*m.snapshot);
+    if (m.wait_ms) out["wait_ms"] = *m.wait_ms;
     return out;
 }
 
@@ -454,6 +455,7 @@ PullRequest decode_pull_request(json j) {
         }
     }
     if (j.contains("snapshot")) m.snapshot = snapshot_of(c, j["snapshot"], "snapshot");
+    if (member(j, "wait_ms")) m.wait_ms = required_int(c, j, "wait_ms", 0, k_max_wait_ms);
     return m;
 }
 
@@ -636,8 +638,8 @@ bool SnapshotState::operator==(const SnapshotState& o) const {
 }
 bool TableKeys::operator==(const TableKeys& o) const { return std::tie(table, keys) == std::tie(o.table, o.keys); }
 bool PullRequest::operator==(const PullRequest& o) const {
-    return std::tie(app, site, cursor, limit, acked_seq, fetch, snapshot) ==
-           std::tie(o.app, o.site, o.cursor, o.limit, o.acked_seq, o.fetch, o.snapshot);
+    return std::tie(app, site, cursor, limit, acked_seq, fetch, snapshot, wait_ms) ==
+           std::tie(o.app, o.site, o.cursor, o.limit, o.acked_seq, o.fetch, o.snapshot, o.wait_ms);
 }
 bool HeldBack::operator==(const HeldBack& o) const {
     return std::tie(pid, open_ms, state, application_name) == std::tie(o.pid, o.open_ms, o.state, o.application_name);

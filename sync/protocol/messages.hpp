@@ -21,6 +21,7 @@ constexpr std::int64_t k_protocol_version = 2;
 /// Limits every server enforces (and every device respects).
 constexpr std::int64_t k_max_batch = 10000;  ///< changes per push
 constexpr std::int64_t k_max_page = 10000;   ///< rows per pull page, keys per fetch
+constexpr std::int64_t k_max_wait_ms = 30000;  ///< longest long poll a pull may ask for
 constexpr std::int64_t k_max_lease = 10000;  ///< ids per lease request
 
 /// The clocks every answer carries (docs/protocol.md, "Clocks and the order of writes").
@@ -102,6 +103,9 @@ struct PullRequest {
     std::optional<std::int64_t> acked_seq;  ///< the device's last acknowledged push batch
     std::vector<TableKeys> fetch;
     std::optional<SnapshotState> snapshot;  ///< set: a snapshot page is asked for
+    /// Gateway only (a long poll): when there is nothing new, wait up to this long for a change
+    /// before answering. The gateway takes it off before the request reaches the server.
+    std::optional<std::int64_t> wait_ms;
     bool operator==(const PullRequest& o) const;
 };
 

@@ -1,7 +1,7 @@
-// sync/gateway/change_notifier.cpp: the LISTEN thread. It waits for notifications in slices of
+// sync/server/change_notifier.cpp: the LISTEN thread. It waits for notifications in slices of
 // a quarter second so that stop() is noticed promptly without any cross-thread use of the
 // connection.
-#include "sync/gateway/change_notifier.hpp"
+#include "sync/server/change_notifier.hpp"
 
 #include <algorithm>
 #include <memory>
@@ -101,6 +101,7 @@ void ChangeNotifier::listen_until_dropped() {
             m_listening = true;
         }
         m_log("listening for changes (LISTEN ferry_changes)");
+        bump();  // changes committed before LISTEN took effect were not notified to this listener
         while (sleep_unless_stopped(std::chrono::milliseconds(0))) {
             c.await_notification(0, 250000);
             // libpqxx 6 reopens a lost connection by itself on the next call and would LISTEN

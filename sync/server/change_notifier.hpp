@@ -1,6 +1,7 @@
-// sync/gateway/change_notifier.hpp: live sync for the gateway's long polls (DESIGN.md decision
-// 11). One dedicated connection per gateway process LISTENs on ferry_changes (sent at the commit of
-// every change to a synced table) on a background thread and wakes every waiting request.
+// sync/server/change_notifier.hpp: live sync (DESIGN.md decision 11): the gateway's long polls and
+// a direct SyncService's feed (postgres_changes). One dedicated connection LISTENs on
+// ferry_changes (sent at the commit of every change to a synced table) on a background thread and
+// wakes every waiter.
 #pragma once
 
 #include <chrono>
@@ -18,7 +19,7 @@ public:
     /// Starts the listening thread on `conninfo`: a direct PostgreSQL connection (LISTEN does
     /// not work through a pooler in transaction mode). When the connection drops, it reconnects
     /// with backoff (0.1 s doubling to 5 s) and wakes every waiter, since a change may have been
-    /// missed meanwhile. `log` receives one line per connection state change.
+    /// missed meanwhile; so does each time LISTEN starts (a change made before it was missed). `log` receives one line per connection state change.
     ChangeNotifier(std::string conninfo, std::function<void(const std::string&)> log);
     ~ChangeNotifier();  ///< stop()
     ChangeNotifier(const ChangeNotifier&) = delete;

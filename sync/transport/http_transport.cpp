@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <chrono>
 #include <memory>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "ferry/error.hpp"
+#include "sync/protocol/codec.hpp"
 #include "sync/transport/curl_error.hpp"
 #include "sync/transport/gzip.hpp"
 
@@ -164,6 +166,10 @@ public:
     HttpTransport(const HttpTransport&) = delete;
     HttpTransport& operator=(const HttpTransport&) = delete;
 
+    /// Ends a call in progress on another thread (it fails) and every later one. Thread-safe.
+    void abort() { m_aborted = true; }
+    bool aborted() const { return m_aborted; }
+
     std::string call(const std::string& endpoint, const std::string& request_json) override {
         if (endpoint.empty() || endpoint.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos)
             invalid("unknown sync endpoint '" + endpoint + "'");
@@ -198,6 +204,14 @@ private:
         if (!m_options.ca_file.empty()) set(CURLOPT_CAINFO, m_options.ca_file.c_str());
         if (m_options.compression) set(CURLOPT_ACCEPT_ENCODING, "gzip");
         set(CURLOPT_USERAGENT, m_options.user_agent.c_str());
+        // Called often during a transfer (a long poll too): a non-zero answer ends it.
+        set(CURLOPT_NOPROGRESS, 0L);
+        set(CURLOPT_XFERINFOFUNCTION, &HttpTransport::keep_going);
+        set(CURLOPT_XFERINFODATA, this);
+    }
+
+    static int keep_going(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+        return static_cast<HttpTransport*>(self)->m_aborted ? 1 : 0;
     }
 
     template <class T>
@@ -303,6 +317,41 @@ private:
     char m_error_buffer[CURL_ERROR_SIZE] = {};
     std::string m_response;
     std::string m_token;  // the provider's latest token, to keep it out of messages
+    std::atomic<bool> m_aborted{false};
+};
+
+/// The gateway's long poll as a SyncService feed: a pull of one row with wait_ms, whose answer
+/// only tells whether something is new (the service's next round pulls it).
+class GatewayChanges final : public RemoteChanges {
+public:
+    GatewayChanges(std::string base_url, HttpOptions options) : m_http(std::move(base_url), for_long_polls(std::move(options))) {}
+
+    bool wait(const Position& at, int timeout_ms) override {
+        if (m_http.aborted()) return false;
+        protocol::PullRequest request;
+        request.app = at.app;
+        request.site = at.site;
+        request.cursor = at.cursor;
+        request.limit = 1;
+        request.wait_ms = std::clamp<std::int64_t>(timeout_ms, 0, protocol::k_max_wait_ms);
+        try {
+            const std::string answer = m_http.call("pull", protocol::encode(request).dump());
+            return !protocol::is_empty_page(nlohmann::json::parse(answer));
+        } catch (const Error&) {
+            if (m_http.aborted()) return false;
+            throw;
+        }
+    }
+    void interrupt() override { m_http.abort(); }
+
+private:
+    /// No retries of its own (the service waits and calls again), and time for the longest wait.
+    static HttpOptions for_long_polls(HttpOptions o) {
+        o.retries = 0;
+        o.request_timeout_ms = std::max<int>(o.request_timeout_ms, protocol::k_max_wait_ms + 15000);
+        return o;
+    }
+    HttpTransport m_http;
 };
 
 }  // namespace
@@ -310,6 +359,11 @@ private:
 std::unique_ptr<Transport> connect_gateway(const std::string& base_url, HttpOptions options) {
     check_options(options);
     return std::make_unique<HttpTransport>(checked_base_url(base_url), std::move(options));
+}
+
+std::unique_ptr<RemoteChanges> gateway_changes(const std::string& base_url, HttpOptions options) {
+    check_options(options);
+    return std::make_unique<GatewayChanges>(checked_base_url(base_url), std::move(options));
 }
 
 }  // namespace ferry

@@ -6,6 +6,7 @@
 #include "ferry/error.hpp"
 #include "ferry/postgres_transport.hpp"
 #include "sync/protocol/codec.hpp"
+#include "sync/server/change_notifier.hpp"
 #include "sync/server/pg_error.hpp"
 #include "sync/server/sync_server.hpp"
 #include "sync/transport/in_process.hpp"
@@ -39,10 +40,36 @@ private:
     std::unique_ptr<pqxx::connection> m_connection;
     detail::SyncServer m_server;
 };
+/// PostgreSQL's LISTEN as a SyncService feed: a dedicated connection (ChangeNotifier) that wakes
+/// the service at the commit of every change to a synced table.
+class PostgresChanges final : public RemoteChanges {
+public:
+    PostgresChanges(const std::string& conninfo, std::function<void(const std::string&)> log)
+        : m_notifier(conninfo, log ? std::move(log) : [](const std::string&) {}), m_seen(m_notifier.generation()) {}
+
+    bool wait(const Position&, int timeout_ms) override {
+        const bool changed = m_notifier.wait_for_change(
+            m_seen, std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms));
+        m_seen = m_notifier.generation();
+        return changed;
+    }
+    /// Ends the feed (its LISTEN connection closes): the service is stopping.
+    void interrupt() override { m_notifier.stop(); }
+
+private:
+    detail::ChangeNotifier m_notifier;
+    std::uint64_t m_seen;
+};
+
 }  // namespace
 
 std::unique_ptr<Transport> connect_postgres(const std::string& conninfo, const std::string& app, ServerOptions options) {
     return std::make_unique<PostgresTransport>(conninfo, app, options);
+}
+
+std::unique_ptr<RemoteChanges> postgres_changes(const std::string& conninfo,
+                                                std::function<void(const std::string&)> on_log) {
+    return std::make_unique<PostgresChanges>(conninfo, std::move(on_log));
 }
 
 }  // namespace ferry

@@ -351,9 +351,24 @@ TEST_CASE("the record of a batch does not depend on how it travelled", "[unit][p
 }
 
 TEST_CASE("requests may carry fields the codec does not know", "[unit][protocol]") {
-    json j = {{"v", 2}, {"site", "abc"}, {"limit", 10}, {"wait_ms", 25000}, {"future", {1, 2}}};
+    json j = {{"v", 2}, {"site", "abc"}, {"limit", 10}, {"future", {1, 2}}};
     const auto m = decode_pull_request(j);
     REQUIRE(m.limit == 10);
     REQUIRE(m.cursor.empty());
-    REQUIRE_FALSE(encode(m).contains("wait_ms"));
+    REQUIRE_FALSE(encode(m).contains("future"));
+}
+
+TEST_CASE("a pull request's wait_ms goes through the codec, from 0 to 30000", "[unit][protocol]") {
+    PullRequest r;
+    r.site = "abc";
+    r.limit = 1;
+    REQUIRE_FALSE(encode(r).contains("wait_ms"));
+    r.wait_ms = 25000;
+    REQUIRE(encode(r)["wait_ms"] == 25000);
+    REQUIRE(decode_pull_request(encode(r)) == r);
+    json bad = encode(r);
+    bad["wait_ms"] = 60000;
+    REQUIRE_THROWS_WITH(decode_pull_request(bad), Catch::Contains("wait_ms"));
+    bad["wait_ms"] = "soon";
+    REQUIRE_THROWS_WITH(decode_pull_request(bad), Catch::Contains("wait_ms"));
 }
