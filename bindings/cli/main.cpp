@@ -16,6 +16,8 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "bindings/cli/daemon.hpp"
+#include "bindings/cli/options.hpp"
 #include "ferry/error.hpp"
 #include "ferry/http_transport.hpp"
 #include "ferry/postgres_transport.hpp"
@@ -50,29 +52,12 @@ std::string database_url(const std::string& flag) {
     return "";  // libpq falls back to the PG* variables
 }
 
-std::string trimmed(const std::string& s) {
-    const auto first = s.find_first_not_of(" \t\r\n");
-    return first == std::string::npos ? "" : s.substr(first, s.find_last_not_of(" \t\r\n") - first + 1);
-}
-
 /// The user's token for the gateway: the file's content (surrounding whitespace removed), else
 /// $FERRY_TOKEN; "" when neither is given. Never printed.
 std::string gateway_token(const std::string& token_file) {
-    if (token_file.empty()) {
-        const char* env = std::getenv("FERRY_TOKEN");
-        return env ? trimmed(env) : "";
-    }
-    std::ifstream in(token_file, std::ios::binary);
-    if (!in)
-        throw ferry::Error(ferry::ErrorDomain::io, ferry::ErrorCode::io,
-                           "cannot read the token file " + token_file + ": " + std::strerror(errno));
-    std::ostringstream content;
-    content << in.rdbuf();
-    std::string token = trimmed(content.str());
-    if (token.empty())
-        throw ferry::Error(ferry::ErrorDomain::ferry, ferry::ErrorCode::invalid_argument,
-                           "the token file " + token_file + " is empty; mint a token with: ferry token");
-    return token;
+    if (!token_file.empty()) return ferry::cli::read_token_file(token_file);
+    const char* env = std::getenv("FERRY_TOKEN");
+    return env ? ferry::cli::trimmed(env) : "";
 }
 
 /// The transport of `ferry sync`: the gateway when a URL is given, else PostgreSQL directly.
@@ -160,28 +145,6 @@ void run_gateway(ferry::detail::GatewayOptions options, const std::string& confi
     std::cerr << "ferry gateway: stopped" << std::endl;
 }
 
-/// HOST:PORT of --listen ("[::1]:8080" for IPv6).
-std::pair<std::string, int> parse_listen(const std::string& listen) {
-    const auto colon = listen.rfind(':');
-    auto bad = [&] {
-        return ferry::Error(ferry::ErrorDomain::ferry, ferry::ErrorCode::invalid_argument,
-                            "--listen must be HOST:PORT (e.g. 127.0.0.1:8080; port 0 picks a free port), not '" +
-                                listen + "'");
-    };
-    if (colon == std::string::npos || colon == 0) throw bad();
-    std::string host = listen.substr(0, colon);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-    int port = -1;
-    try {
-        std::size_t used = 0;
-        port = std::stoi(listen.substr(colon + 1), &used);
-        if (used != listen.size() - colon - 1) port = -1;
-    } catch (const std::exception&) {
-    }
-    if (port < 0 || port > 65535) throw bad();
-    return {host, port};
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -262,6 +225,27 @@ int main(int argc, char** argv) {
     gateway->add_option("--config", config_file, "JSON file of limits (body size, pool, rate limit, timeouts, leeway)");
     gateway->add_option("--database-url", url, "libpq connection string or URL (default: $DATABASE_URL)");
 
+    ferry::cli::DaemonStore daemon_store;
+    std::string daemon_http, daemon_config;
+    auto* daemon = app.add_subcommand(
+        "daemon", "Keep stores in sync by themselves: push local writes at once, pull what the cloud changes "
+                  "(docs/daemon.md)");
+    auto* daemon_db = daemon->add_option("--db", daemon_store.db, "The store file to keep in sync");
+    auto* daemon_cfg = daemon->add_option("--config", daemon_config, "JSON file of stores (reloaded on SIGHUP)")
+                           ->excludes(daemon_db);
+    auto* daemon_url = daemon->add_option("--database-url", daemon_store.database_url,
+                                          "libpq connection string or URL (default: $DATABASE_URL)")
+                           ->needs(daemon_db);
+    auto* daemon_gateway = daemon->add_option("--gateway", daemon_store.gateway, "Sync through the gateway at this URL")
+                               ->needs(daemon_db)
+                               ->excludes(daemon_url);
+    daemon->add_option("--token-file", daemon_store.token_file,
+                       "File holding the user's token for --gateway, read again for every request (default: $FERRY_TOKEN)")
+        ->needs(daemon_gateway);
+    daemon->add_option("--http", daemon_http,
+                       "HOST:PORT for /healthz, /readyz, /metrics and the status page (loopback: 127.0.0.1:9464)");
+    (void)daemon_cfg;
+
     std::string subject, audience = "authenticated";
     std::int64_t ttl = 3600;
     auto* token = app.add_subcommand("token", "Print an HS256 token signed with FERRY_JWT_SECRET (tests, development)");
@@ -276,9 +260,16 @@ int main(int argc, char** argv) {
     }
 
     try {
+        if (*daemon) {
+            ferry::cli::DaemonConfig config;
+            if (!daemon_config.empty()) config = ferry::cli::load_daemon_config(daemon_config);
+            else if (!daemon_store.db.empty()) config.stores.push_back(daemon_store);
+            if (!daemon_http.empty()) config.http = daemon_http;
+            return ferry::cli::run_daemon(std::move(config), daemon_config);
+        }
         if (*gateway) {
             ferry::detail::GatewayOptions options;
-            std::tie(options.host, options.port) = parse_listen(listen);
+            std::tie(options.host, options.port) = ferry::cli::host_port(listen, "--listen");
             options.database_url = database_url(url);
             if (const char* direct = std::getenv("FERRY_LISTEN_DATABASE_URL")) options.listen_database_url = direct;
             options.app = app_name;
