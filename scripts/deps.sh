@@ -9,6 +9,7 @@ packages=(
   libpqxx-dev libpq-dev libcli11-dev
   libcpp-httplib-dev libjwt-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libsystemd-dev pgbouncer
   postgresql-15 postgresql-common postgresql-client-15
+  chromium
 )
 
 missing=()

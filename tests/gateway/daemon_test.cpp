@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -311,4 +312,52 @@ TEST_CASE("ferry daemon refuses a missing store, a bad config and a gateway with
     auto [no_token, token_log] = exit_of({"--db", path, "--gateway", "http://127.0.0.1:1"}, {{"FERRY_TOKEN", std::nullopt}});
     CHECK(no_token != 0);
     CHECK(token_log.find("no token") != std::string::npos);
+}
+
+namespace {
+/// Headless Chromium (Debian's) on `url` with `mode` ("--dump-dom" or "--screenshot=FILE"); its
+/// standard output. The flags keep it off the network and out of any profile.
+std::string chromium(const std::string& url, const std::string& mode, TempDir& profile) {
+    Process browser({"/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                     "--disable-sync", "--window-size=1280,500", "--user-data-dir=" + profile.path(), mode, url},
+                    {});
+    REQUIRE(eventually([&] { return !browser.running(); }, 60));
+    INFO(browser.err());
+    REQUIRE(browser.terminate() == 0);
+    return browser.out();
+}
+}  // namespace
+
+TEST_CASE("the daemon's status page renders in Chromium with the stores' figures", "[gateway][daemon][browser]") {
+    PgDatabase db;
+    install_app(db, "december");
+    TempDir dir, profile;
+    const std::string path = new_store(dir, "a.db");
+    DaemonProcess daemon(db, {"--db", path, "--http", "127.0.0.1:0"});
+    Store app = Store::open_existing(path);
+    for (const char* email : {"one@x.org", "two@x.org"})
+        app.execute("INSERT INTO users(id, email) VALUES (?, ?)", {Store::new_id(), email});
+    REQUIRE(eventually([&] { return db.scalar("SELECT count(*) FROM users") == "2"; }));
+    const std::string url = "http://127.0.0.1:" + std::to_string(daemon.http_port()) + "/";
+    REQUIRE(eventually([&] { return daemon.get("/").find("<td class=\"num pushed\">2</td>") != std::string::npos; }));
+
+    const std::string dom = chromium(url, "--dump-dom", profile);
+    INFO(dom);
+    CHECK(dom.find("<h1>ferry daemon</h1>") != std::string::npos);
+    CHECK(dom.find("<td>" + path + "</td>") != std::string::npos);
+    CHECK(dom.find("<td class=\"idle\">idle</td>") != std::string::npos);
+    CHECK(dom.find("<td class=\"num pushed\">2</td>") != std::string::npos);
+    CHECK(dom.find("<td class=\"num pending\">0</td>") != std::string::npos);
+    CHECK(dom.find("1 store,") != std::string::npos);
+
+    // The screenshot is kept as the test's artifact (build dir, test-artifacts/).
+    const std::string shot = std::string(FERRY_TEST_ARTIFACTS) + "/daemon-status-page.png";
+    std::remove(shot.c_str());
+    chromium(url, "--screenshot=" + shot, profile);
+    std::ifstream png(shot, std::ios::binary);
+    std::string magic(8, '\0');
+    png.read(&magic[0], 8);
+    CHECK(magic == "\x89PNG\r\n\x1a\n");
+    CHECK(daemon.terminate() == 0);
 }
