@@ -1,6 +1,7 @@
 // bench/gateway_process.hpp: a real `ferry gateway` child process on 127.0.0.1 for the
-// benchmarks that sync over HTTP, and tokens minted by `ferry token`. The gateway serves one
-// database (DATABASE_URL), signs with an HS256 secret, and runs without a rate limit.
+// benchmarks that sync over HTTP, tokens minted by `ferry token`, and `ferry daemon` children for
+// the live latency. The gateway serves one database (DATABASE_URL), signs with an HS256 secret,
+// and runs without a rate limit.
 #pragma once
 
 #include <fcntl.h>
@@ -109,6 +110,50 @@ private:
     pid_t m_pid = -1;
     int m_out = -1;
     int m_port = 0;
+};
+
+/// A `ferry daemon --db STORE` child, directly (DATABASE_URL = `database_url`) or through the
+/// gateway at `gateway_url` with the token in `token_file`; its log goes to `log_path`. The
+/// destructor stops it with SIGTERM (SIGKILL after 15 s).
+class DaemonProcess {
+public:
+    DaemonProcess(const std::string& ferry_cli, const std::string& store, const std::string& database_url,
+                  const std::string& gateway_url, const std::string& token_file, const std::string& log_path)
+        : m_log(log_path) {
+        m_pid = ::fork();
+        if (m_pid < 0) throw std::runtime_error("fork failed");
+        if (m_pid > 0) return;
+        const int err = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (err >= 0) ::dup2(err, 2);
+        const int null = ::open("/dev/null", O_WRONLY);
+        if (null >= 0) ::dup2(null, 1);
+        ::setenv("DATABASE_URL", database_url.c_str(), 1);
+        ::unsetenv("FERRY_LISTEN_DATABASE_URL");
+        if (gateway_url.empty())
+            ::execl(ferry_cli.c_str(), ferry_cli.c_str(), "daemon", "--db", store.c_str(), static_cast<char*>(nullptr));
+        else
+            ::execl(ferry_cli.c_str(), ferry_cli.c_str(), "daemon", "--db", store.c_str(), "--gateway", gateway_url.c_str(),
+                    "--token-file", token_file.c_str(), static_cast<char*>(nullptr));
+        std::fprintf(stderr, "cannot run %s\n", ferry_cli.c_str());
+        ::_exit(127);
+    }
+    ~DaemonProcess() {
+        if (m_pid <= 0) return;
+        ::kill(m_pid, SIGTERM);
+        for (int waited = 0; waited < 15000; waited += 10) {
+            if (::waitpid(m_pid, nullptr, WNOHANG) == m_pid) return;
+            ::usleep(10000);
+        }
+        ::kill(m_pid, SIGKILL);
+        ::waitpid(m_pid, nullptr, 0);
+    }
+    DaemonProcess(const DaemonProcess&) = delete;
+    DaemonProcess& operator=(const DaemonProcess&) = delete;
+    std::string log() const { return slurp(m_log); }
+
+private:
+    std::string m_log;
+    pid_t m_pid = -1;
 };
 
 /// An HS256 token for `sub` from `ferry token` (a day long), signed with k_gateway_secret.

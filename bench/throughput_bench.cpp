@@ -9,7 +9,9 @@
 #include <sqlite3.h>
 #include <sys/utsname.h>
 
+#include <cmath>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -42,8 +44,9 @@ struct Config {
     std::vector<std::size_t> sizes = {10000, 100000};
     int runs = 3;
     std::vector<std::string> transports = {"direct", "gateway"};
-    std::set<std::string> measures = {"initial", "push", "incremental", "capture"};
+    std::set<std::string> measures = {"initial", "push", "incremental", "capture", "live"};
     std::size_t updates = 1000;
+    std::size_t live_commits = 100;
     std::string json_path, dir, label;
     std::string ferry_cli = FERRY_CLI_PATH;
     bool keep = false;
@@ -51,7 +54,8 @@ struct Config {
 
 const char* k_usage =
     "usage: throughput_bench [--rows N[,N...]] [--runs N] [--transport direct,gateway] "
-    "[--measure initial,push,incremental,capture] [--updates N] [--json FILE] [--label TEXT] [--ferry PATH] "
+    "[--measure initial,push,incremental,capture,live] [--updates N] [--live-commits N] [--json FILE] "
+    "[--label TEXT] [--ferry PATH] "
     "[--dir DIR] [--keep]\n"
     "  needs a PostgreSQL server named by the PG* variables (scripts/bench.sh starts one); see bench/README.md\n";
 
@@ -100,9 +104,10 @@ Config parse_args(int argc, char** argv) {
         } else if (a == "--runs") c.runs = static_cast<int>(positive(a, value()));
         else if (a == "--transport") c.transports = checked_list(a, value(), {"direct", "gateway"});
         else if (a == "--measure") {
-            const auto m = checked_list(a, value(), {"initial", "push", "incremental", "capture"});
+            const auto m = checked_list(a, value(), {"initial", "push", "incremental", "capture", "live"});
             c.measures = std::set<std::string>(m.begin(), m.end());
         } else if (a == "--updates") c.updates = positive(a, value());
+        else if (a == "--live-commits") c.live_commits = positive(a, value());
         else if (a == "--json") c.json_path = value();
         else if (a == "--label") c.label = value();
         else if (a == "--ferry") c.ferry_cli = value();
@@ -118,7 +123,7 @@ Config parse_args(int argc, char** argv) {
 
 bool measures(const Config& c, const char* m) { return c.measures.count(m) > 0; }
 bool measures_sync(const Config& c) {
-    return measures(c, "initial") || measures(c, "push") || measures(c, "incremental");
+    return measures(c, "initial") || measures(c, "push") || measures(c, "incremental") || measures(c, "live");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,6 +180,9 @@ public:
         return ferry::connect_gateway(m_gateway->url(), o);
     }
     pqxx::connection& pg() { return *m_pg; }
+    std::string conninfo() const { return m_db.conninfo(); }
+    std::string gateway_url() const { return m_gateway ? m_gateway->url() : ""; }
+    const std::string& token() const { return m_token; }
 
 private:
     void start_gateway(const std::string& tag, const Config& cfg, const TempDir& dir) {
@@ -469,6 +477,66 @@ void CaptureRound::phase(Store& s, const std::string& name, const std::function<
 }
 
 // ---------------------------------------------------------------------------------------------
+// Live sync: a commit on device A until it is readable on device B
+
+/// Waits until `done` holds (polling every half millisecond), `limit_s` at most.
+bool wait_until(const std::function<bool()>& done, double limit_s) {
+    const auto t0 = Clock::now();
+    while (!done()) {
+        if (seconds_since(t0) > limit_s) return false;
+        ::usleep(500);
+    }
+    return true;
+}
+
+/// The fraction `q` of the sorted values (nearest rank).
+double quantile(std::vector<double> v, double q) {
+    std::sort(v.begin(), v.end());
+    const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(v.size())));
+    return v[std::min(v.size() - 1, rank == 0 ? 0 : rank - 1)];
+}
+
+/// live_latency_p50/p99: devices A and B each kept in sync by their own `ferry daemon` process;
+/// A's app commits one Task row at a time (a random pause of 5-25 ms between them) and the time
+/// until B's app can read it is measured.
+void live_latency(const Config& cfg, const TempDir& dir, const std::string& transport, int run, Report& report) {
+    std::fprintf(stderr, "  run %d/%d, %s: live latency (%zu commits)\n", run + 1, cfg.runs, transport.c_str(),
+                 cfg.live_commits);
+    const std::string tag = "live_" + transport + "_" + std::to_string(run);
+    Server server(tag, transport, cfg, dir);
+    const std::string a_path = dir.file(tag + "_a.ferry"), b_path = dir.file(tag + "_b.ferry"),
+                      token_file = dir.file(tag + ".token");
+    Store a = Store::open(a_path, k_app), b = Store::open(b_path, k_app);
+    std::ofstream(token_file) << server.token() << "\n";
+    DaemonProcess daemon_a(cfg.ferry_cli, a_path, server.conninfo(), server.gateway_url(), token_file,
+                           dir.file(tag + "_a.log")),
+        daemon_b(cfg.ferry_cli, b_path, server.conninfo(), server.gateway_url(), token_file, dir.file(tag + "_b.log"));
+    auto has_user = [](Store& s) { return s.query_value("SELECT count(*) FROM \"User\"")->as_int() == 1; };
+    // Each Task refers to the user: both devices have pulled it before the first commit.
+    if (!wait_until([&] { return has_user(a) && has_user(b); }, 30))
+        throw Mismatch("live: the daemons did not pull the user's row within 30 s; logs: " + daemon_a.log() + daemon_b.log());
+    const auto rows = make_task_rows(cfg.live_commits, k_user, 1000 + static_cast<std::uint64_t>(run));
+    Rng pause(static_cast<std::uint64_t>(run) + 1);
+    std::vector<double> ms;
+    for (const auto& row : rows) {
+        const auto t0 = Clock::now();
+        raw_insert(a.impl().handle(), "Task", {row});
+        const bool arrived =
+            wait_until([&] { return b.query_value("SELECT 1 FROM \"Task\" WHERE id = ?", {row[0]}).has_value(); }, 10);
+        if (!arrived) throw Mismatch("live: a commit on A was not on B after 10 s; logs: " + daemon_a.log() + daemon_b.log());
+        ms.push_back(seconds_since(t0) * 1000);
+        ::usleep(static_cast<useconds_t>(5000 + pause.below(20000)));
+    }
+    const double p50 = quantile(ms, 0.5), p99 = quantile(ms, 0.99);
+    report.series("live_latency_p50_ms", cfg.live_commits, transport)
+        .describe("", "ms from A's commit until B reads it, median", {"<=", 100})
+        .record(p50 / 1000, std::nullopt, p50);
+    report.series("live_latency_p99_ms", cfg.live_commits, transport)
+        .describe("", "ms from A's commit until B reads it, 99th percentile", {"<=", 500})
+        .record(p99 / 1000, std::nullopt, p99);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Figures made across sizes
 
 /// incremental_*: time at each size over the time at the smallest size, run by run.
@@ -544,7 +612,7 @@ nlohmann::json machine_info(const std::string& pg_version) {
 
 nlohmann::json config_json(const Config& c) {
     return {{"rows", c.sizes},         {"runs", c.runs},     {"transports", c.transports},
-            {"measures", c.measures},  {"updates", c.updates}, {"label", c.label}};
+            {"measures", c.measures},  {"updates", c.updates}, {"live_commits", c.live_commits}, {"label", c.label}};
 }
 
 /// Runs every size; `done` is called after each size with the figures so far (a long run
@@ -556,8 +624,10 @@ void run_all(const Config& cfg, const TempDir& dir, Report& report, const std::f
         for (int run = 0; run < cfg.runs; ++run) {
             auto transports = cfg.transports;
             if (run % 2) std::reverse(transports.begin(), transports.end());
-            if (measures_sync(cfg))
+            if (measures(cfg, "initial") || measures(cfg, "push") || measures(cfg, "incremental"))
                 for (const auto& t : transports) Round{cfg, dir, rows, t, run, report}.execute();
+            if (measures(cfg, "live") && n == cfg.sizes.front())  // the latency does not depend on the rows
+                for (const auto& t : transports) live_latency(cfg, dir, t, run, report);
             if (measures(cfg, "capture")) CaptureRound{dir, rows, run, report}.execute();
         }
         incremental_ratios(cfg, report);

@@ -218,6 +218,10 @@ std::string metrics_text(const std::vector<Snapshot>& stores) {
          [now_s](const auto& s) { return s.oldest_pending_unix_ms ? std::max(0.0, now_s - s.oldest_pending_unix_ms / 1000.0) : 0; });
     each("ferry_store_last_success_timestamp_seconds", "gauge", "Unix time of the last successful round (0: none).",
          [](const auto& s) { return s.last_success_unix_ms / 1000.0; });
+    m.family("ferry_store_clock_skew_seconds", "gauge",
+             "This device's clock minus the server's at the last answer (network delay included).");
+    for (const auto& s : stores)
+        if (s.status.clock_skew_ms) m.sample("ferry_store_clock_skew_seconds", store_label(s), *s.status.clock_skew_ms / 1000.0);
     each("ferry_sync_rounds_total", "counter", "Sync rounds finished.", [](const auto& s) { return static_cast<double>(s.rounds); });
     each("ferry_sync_failed_rounds_total", "counter", "Sync rounds that failed.",
          [](const auto& s) { return static_cast<double>(s.failed_rounds); });

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,9 @@ struct SyncReport {
     std::int64_t pulled = 0;      ///< rows received from the server
     std::int64_t leased = 0;      ///< ids leased
     std::string cursor;           ///< the pull cursor after the round
+    /// This device's clock minus the server's, from the round's last answer that carried the
+    /// server's clock (the network's delay included); empty when none did.
+    std::optional<std::int64_t> clock_skew_ms;
     /// Things the operator should know that did not stop the round, e.g. a long transaction in
     /// the cloud database holding pulls back. One sentence each.
     std::vector<std::string> warnings;

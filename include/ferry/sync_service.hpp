@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "ferry/error.hpp"
@@ -65,6 +66,7 @@ struct SyncServiceStatus {
     std::int64_t remote_wakes = 0;            ///< rounds the server's feed asked for
     std::int64_t local_wakes = 0;             ///< rounds local writes asked for
     std::string cursor;                       ///< the pull cursor after the last successful round
+    std::optional<std::int64_t> clock_skew_ms;  ///< this device's clock minus the server's (SyncReport)
 };
 
 struct SyncServiceOptions {
@@ -72,10 +74,10 @@ struct SyncServiceOptions {
     SyncOptions sync;
     /// After a local write is seen, wait this long for more before pushing (a burst of writes
     /// goes in one round).
-    int debounce_ms = 20;
+    int debounce_ms = 5;
     /// How often the service reads the store's data version to see writes made by other
     /// connections and processes (a cheap read of shared memory, not of the file).
-    int local_check_ms = 50;
+    int local_check_ms = 25;
     /// Longest single wait of the remote feed (a long poll's wait_ms; at most 30000).
     int remote_wait_ms = 25000;
     /// A round at least this often even when nothing woke the service (0: never).

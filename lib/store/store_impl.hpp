@@ -110,6 +110,10 @@ struct Store::Impl {
     /// Indexes an interrupted first sync had set aside that opening the store could not build
     /// again (build_deferred_indexes); the next sync reports them as warnings.
     std::vector<std::string> index_warnings;
+    /// This device's clock minus the server's, at the last answer that carried the server's
+    /// clock (network time included); meaningful once clock_skew_seen.
+    std::int64_t clock_skew_ms = 0;
+    bool clock_skew_seen = false;
 };
 
 namespace detail {

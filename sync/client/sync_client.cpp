@@ -123,6 +123,10 @@ std::string held_back_warning(const protocol::HeldBack& who) {
 /// server's than the server accepts (a device clock that was wrong, or a server clock that was,
 /// and has been set right): its writes would otherwise be refused forever.
 void observe_clocks(Store::Impl& impl, const protocol::Clocks& clocks) {
+    if (clocks.server_hlc > 0) {
+        impl.clock_skew_ms = impl.clock.source().now_ms() - (clocks.server_hlc >> 16);
+        impl.clock_skew_seen = true;
+    }
     impl.clock.observe(clocks.max_hlc);
     impl.clock.observe(clocks.server_hlc);
     if (impl.clock.last() > clocks.server_hlc + (clocks.max_skew_ms << 16)) impl.rewind_clock(clocks.server_hlc);
@@ -316,6 +320,7 @@ SyncReport SyncClient::sync() {
         total.cursor = q.cursor;
         total.warnings = p.warnings;
         total.warnings.insert(total.warnings.end(), q.warnings.begin(), q.warnings.end());
+        if (m_store.impl().clock_skew_seen) total.clock_skew_ms = m_store.impl().clock_skew_ms;
         return total;
     });
 }

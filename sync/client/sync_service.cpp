@@ -145,6 +145,7 @@ void SyncService::Impl::run_round(Store& store, std::unique_ptr<Transport>& tran
         s.last_success_unix_ms = unix_ms();
         s.last_error.clear();
         s.cursor = report.cursor;
+        if (report.clock_skew_ms) s.clock_skew_ms = report.clock_skew_ms;
         s.state = SyncState::idle;
         s.next_attempt_in_ms = 0;
         position.cursor = report.cursor;

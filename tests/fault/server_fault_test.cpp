@@ -9,14 +9,17 @@
 #include <chrono>
 #include <cstdlib>
 #include <dirent.h>
+#include <functional>
 #include <future>
 #include <memory>
 #include <pqxx/pqxx>
 #include <thread>
+#include <signal.h>
 #include <unistd.h>
 
 #include "ferry/error.hpp"
 #include "ferry/postgres_transport.hpp"
+#include "ferry/server.hpp"
 #include "ferry/store.hpp"
 #include "ferry/sync.hpp"
 #include "tests/fault/fault_support.hpp"
@@ -492,3 +495,51 @@ TEST_CASE("a PostgreSQL restart during a sync: transient, then the next sync con
     fig.seconds = now_s() - started;
     fig.print();
 }
+
+TEST_CASE("two daemons keep two stores in sync across a PostgreSQL restart, by themselves",
+          "[fault][server][serial]") {
+    const auto [version, cluster] = test_cluster();
+    if (cluster.empty())
+        FAIL("this test restarts the test server: run it under pg_virtualenv (scripts/test.sh, scripts/fault.sh), "
+             "which sets PG_CLUSTER_CONF_ROOT");
+    test::PgDatabase db;
+    server::install_app_schema(db.conninfo(), "december");
+    test::TempDir dir;
+    const auto pa = dir.file("a.db"), pb = dir.file("b.db");
+    Store::open(pa, "december");
+    Store::open(pb, "december");
+    const std::map<std::string, std::string> env = {{"DATABASE_URL", db.conninfo()}};
+    Child da({cli_path(), "daemon", "--db", pa}, env), dbb({cli_path(), "daemon", "--db", pb}, env);
+    Store a = Store::open_existing(pa), b = Store::open_existing(pb);
+    auto count = [](Store& s, const std::string& email) {
+        return s.query_value("SELECT count(*) FROM users WHERE email = ?", {email})->as_int();
+    };
+    auto eventually = [](const std::function<bool()>& done, double seconds) {
+        const double deadline = now_s() + seconds;
+        while (!done() && now_s() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        return done();
+    };
+    a.execute("INSERT INTO users(id, email) VALUES (?, 'before@x.org')", {Store::new_id()});
+    REQUIRE(eventually([&] { return count(b, "before@x.org") == 1; }, 30));
+
+    auto stop = run_child({"pg_ctlcluster", version, cluster, "stop", "-m", "fast"}, {}, 120000);
+    REQUIRE(stop.ok());
+    // Written while the server is down: queued, then pushed once it is back.
+    a.execute("INSERT INTO users(id, email) VALUES (?, 'while-down@x.org')", {Store::new_id()});
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto start = run_child({"pg_ctlcluster", version, cluster, "start"}, {}, 120000);
+    REQUIRE(start.ok());
+    REQUIRE(wait_for_server(60000));
+    // The backoff is at most 30 s; the LISTEN connection reconnects by itself.
+    CHECK(eventually([&] { return count(b, "while-down@x.org") == 1; }, 60));
+    db.exec("INSERT INTO users(id, email) VALUES ('" + Store::new_id() + "', 'web-after@x.org')");
+    CHECK(eventually([&] { return count(a, "web-after@x.org") == 1 && count(b, "web-after@x.org") == 1; }, 60));
+    CHECK(a.status().pending_changes == 0);
+    for (Child* c : {&da, &dbb}) {
+        ::kill(c->pid(), SIGTERM);
+        auto r = c->wait(30000);
+        INFO(r.describe());
+        CHECK(r.ok());
+    }
+}
+

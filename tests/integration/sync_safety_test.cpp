@@ -235,6 +235,18 @@ TEST_CASE("an edit made after a snapshot brought a value from a fast clock is or
     REQUIRE(db.scalar("SELECT name FROM users") == "second (after seeing first)");
 }
 
+TEST_CASE("a sync reports the device's clock skew against the server's", "[integration][safety]") {
+    PgDatabase db;
+    install(db, "december");
+    const auto now = ferry::SystemClock::instance().now_ms();
+    FakeClock ahead(now + 60 * 1000);  // a minute fast: inside the 5-minute bound
+    Device d(db, "december", &ahead);
+    const auto report = d.sync();
+    REQUIRE(report.clock_skew_ms.has_value());
+    CHECK(*report.clock_skew_ms > 55 * 1000);
+    CHECK(*report.clock_skew_ms < 65 * 1000);
+}
+
 TEST_CASE("one sync runs at a time per store file, a second waits or fails clearly", "[integration][safety]") {
     PgDatabase db;
     install(db, "december");
