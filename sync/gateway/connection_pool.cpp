@@ -18,12 +18,16 @@ ConnectionPool::Lease::~Lease() {
     if (m_c) m_pool->give_back(std::move(m_c), m_discard || !m_c->connection->is_open());
 }
 
-ConnectionPool::Lease ConnectionPool::acquire() {
+ConnectionPool::Lease ConnectionPool::acquire(std::chrono::milliseconds timeout) {
     std::unique_lock<std::mutex> lock(m_mutex);
-    const bool free = m_returned.wait_for(lock, m_acquire_timeout, [&] { return !m_idle.empty() || m_open < m_size; });
-    if (!free)
+    ++m_waiting;
+    const bool free = m_returned.wait_for(lock, timeout, [&] { return !m_idle.empty() || m_open < m_size; });
+    --m_waiting;
+    if (!free) {
+        ++m_acquire_timeouts;
         throw Error(ErrorDomain::http, ErrorCode::busy,
                     "all " + std::to_string(m_size) + " database connections of this gateway are in use; try again shortly");
+    }
     if (!m_idle.empty()) {
         auto c = std::move(m_idle.back());
         m_idle.pop_back();
@@ -47,6 +51,11 @@ std::unique_ptr<PooledConnection> ConnectionPool::open() {
                  [&] { c->connection = std::make_unique<pqxx::connection>(m_conninfo); });
     c->server = std::make_unique<SyncServer>(m_app, m_options);
     return c;
+}
+
+ConnectionPool::Figures ConnectionPool::figures() const {
+    std::lock_guard<std::mutex> lock(m_mutex);
+    return Figures{m_size, m_open, static_cast<int>(m_idle.size()), m_waiting, m_acquire_timeouts};
 }
 
 void ConnectionPool::give_back(std::unique_ptr<PooledConnection> c, bool discard) {

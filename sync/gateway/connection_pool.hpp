@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <pqxx/pqxx>
@@ -55,7 +56,20 @@ public:
     /// An open connection, waiting up to the acquire timeout for one to be free. Throws
     /// Error(busy) when every connection stays in use, Error(connection) when a new one cannot be
     /// opened. Thread-safe.
-    Lease acquire();
+    Lease acquire() { return acquire(m_acquire_timeout); }
+    /// The same, waiting up to `timeout` instead of the pool's acquire timeout.
+    Lease acquire(std::chrono::milliseconds timeout);
+
+    /// How the pool is used now, and since it was made (for the operator's metrics).
+    struct Figures {
+        int size = 0;     ///< the most connections it opens
+        int open = 0;     ///< idle, lent, or being opened
+        int idle = 0;
+        int waiting = 0;  ///< acquire() calls waiting for a connection now
+        std::uint64_t acquire_timeouts = 0;  ///< acquire() calls that gave up (busy)
+    };
+    /// Thread-safe; takes the pool's lock briefly.
+    Figures figures() const;
 
     const std::string& conninfo() const { return m_conninfo; }
 
@@ -69,10 +83,12 @@ private:
     int m_size;
     std::chrono::milliseconds m_acquire_timeout;
 
-    std::mutex m_mutex;
+    mutable std::mutex m_mutex;
     std::condition_variable m_returned;
     std::vector<std::unique_ptr<PooledConnection>> m_idle;
     int m_open = 0;  ///< idle + lent + being opened
+    int m_waiting = 0;
+    std::uint64_t m_acquire_timeouts = 0;
 };
 
 }  // namespace ferry::detail
