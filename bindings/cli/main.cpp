@@ -116,9 +116,16 @@ void print_status(const ferry::StoreStatus& s, bool json) {
 }
 
 /// `ferry gateway`: serves until SIGTERM or SIGINT, then answers the requests in progress and exits.
-void run_gateway(ferry::detail::GatewayOptions options, const std::string& config_file) {
+/// `metrics_listen` (--metrics-listen) wins over the config file's.
+void run_gateway(ferry::detail::GatewayOptions options, const std::string& config_file, std::string metrics_listen) {
     auto jwt = ferry::detail::jwt_config_from_environment();
-    if (!config_file.empty()) ferry::detail::load_gateway_config(config_file, options.limits, jwt.leeway_s);
+    std::string file_metrics_listen;
+    if (!config_file.empty())
+        ferry::detail::load_gateway_config(config_file, options.limits, jwt.leeway_s, file_metrics_listen);
+    const std::string metrics_option = metrics_listen.empty() ? "the config file's metrics_listen" : "--metrics-listen";
+    if (metrics_listen.empty()) metrics_listen = file_metrics_listen;
+    if (!metrics_listen.empty())
+        std::tie(options.metrics_host, options.metrics_port) = ferry::cli::host_port(metrics_listen, metrics_option);
     if (options.app.empty()) options.app = ferry::detail::app_of_database(options.database_url);
     // The signals are taken by one thread with sigwait (blocked everywhere else, including the
     // threads started below), so stopping is ordinary code, not a signal handler.
@@ -135,6 +142,9 @@ void run_gateway(ferry::detail::GatewayOptions options, const std::string& confi
         sigwait(&stop_signals, &signal);
         gateway.stop();
     });
+    // Before the "listening on" line, so that whoever waits for that one finds this one too.
+    if (gateway.metrics_port() > 0)
+        std::cout << "ferry gateway: metrics on " << options.metrics_host << ":" << gateway.metrics_port() << std::endl;
     std::cout << "ferry gateway: listening on " << options.host << ":" << port << std::endl;
     std::cerr << "ferry gateway: app '" << options.app << "', " << ferry::detail::jwt_algorithm_name(jwt.algorithm)
               << " tokens for audience '" << jwt.audience << "'" << std::endl;
@@ -217,13 +227,15 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(1, 36500));
     server_trim->add_option("--database-url", url, "libpq connection string or URL (default: $DATABASE_URL)");
 
-    std::string listen, config_file;
+    std::string listen, config_file, metrics_listen;
     auto* gateway = app.add_subcommand(
         "gateway", "Serve the HTTP sync gateway (docs/gateway.md); keys from FERRY_JWT_*, the database from DATABASE_URL");
     gateway->add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")->required();
     gateway->add_option("--app", app_name, "App schema (default: the app installed in the database)");
     gateway->add_option("--config", config_file, "JSON file of limits (body size, pool, rate limit, timeouts, leeway)");
     gateway->add_option("--database-url", url, "libpq connection string or URL (default: $DATABASE_URL)");
+    gateway->add_option("--metrics-listen", metrics_listen,
+                        "HOST:PORT for the operator's /metrics and status page (keep it on loopback: 127.0.0.1:9465)");
 
     ferry::cli::DaemonStore daemon_store;
     std::string daemon_http, daemon_config;
@@ -273,7 +285,7 @@ int main(int argc, char** argv) {
             options.database_url = database_url(url);
             if (const char* direct = std::getenv("FERRY_LISTEN_DATABASE_URL")) options.listen_database_url = direct;
             options.app = app_name;
-            run_gateway(options, config_file);
+            run_gateway(options, config_file, metrics_listen);
         } else if (*token) {
             const char* secret = std::getenv("FERRY_JWT_SECRET");
             if (!secret || !*secret)

@@ -2,6 +2,8 @@
 // build, compiled with the flags of its .pc). Each request: read the body (bounded), verify the
 // bearer token, rate-limit its user, run the protocol on a pooled connection, answer JSON. Errors
 // become the status and body of docs/gateway.md in reply_error(), the one place that maps codes.
+// The access log counts each request for the operator listener (/metrics and a status page on a
+// port of its own, never the public one).
 #include "sync/gateway/gateway.hpp"
 
 #include <httplib.h>
@@ -13,11 +15,15 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 
 #include "ferry/error.hpp"
 #include "sync/server/change_notifier.hpp"
 #include "sync/gateway/connection_pool.hpp"
+#include "sync/gateway/operator_views.hpp"
 #include "sync/gateway/rate_limiter.hpp"
+#include "sync/gateway/request_metrics.hpp"
+#include "sync/gateway/site_figures.hpp"
 #include "sync/protocol/codec.hpp"
 #include "sync/server/pg_error.hpp"
 #include "sync/server/principal.hpp"
@@ -224,6 +230,11 @@ struct Gateway::Impl {
     httplib::Server http;
     std::atomic<bool> stopping{false};
     std::atomic<int> waiting{0};  ///< long polls waiting now
+    RequestMetrics metrics;
+    httplib::Server operator_http;  ///< /metrics and the status page, on its own port
+    std::thread operator_thread;
+    std::atomic<bool> operator_done{false};  ///< its listen_after_bind() returned
+    int operator_port = -1;
 
     void configure();
     void route();
@@ -236,6 +247,12 @@ struct Gateway::Impl {
     json pull_with_wait(const Principal& who, json request);
     void readyz(httplib::Response& res);
     void access_log(const httplib::Request& req, const httplib::Response& res);
+    void count_request(const httplib::Request& req, const httplib::Response& res, SteadyClock::time_point now);
+
+    void route_operator();
+    void bind_operator();
+    void stop_operator();
+    OperatorSnapshot operator_snapshot();
 };
 
 void Gateway::Impl::configure() {
@@ -361,7 +378,10 @@ json Gateway::Impl::pull_with_wait(const Principal& who, json request) {
         const auto seen = may_wait ? notifier->generation() : 0;
         json answer = call("pull", who, request);
         if (!may_wait || !nothing_new(answer) || SteadyClock::now() >= deadline || stopping) return answer;
-        if (!slot) slot.emplace(waiting, max_waiting);
+        if (!slot) {
+            slot.emplace(waiting, max_waiting);
+            if (slot->held()) metrics.long_poll_started();
+        }
         if (!slot->held())
             throw http_error(ErrorCode::busy, "too many long polls are waiting on this gateway (" +
                                                   std::to_string(max_waiting) + "); retry after 1 s");
@@ -430,7 +450,85 @@ void Gateway::Impl::access_log(const httplib::Request& req, const httplib::Respo
                                        : 0}};
     if (known && !t_request.code.empty()) line["code"] = t_request.code;
     write_log_line(line);
+    count_request(req, res, now);
     t_request = RequestContext{};
+}
+
+void Gateway::Impl::count_request(const httplib::Request& req, const httplib::Response& res,
+                                  SteadyClock::time_point now) {
+    // A request httplib refused before routing (a malformed request line) never started a context.
+    std::optional<double> seconds;
+    if (t_request.active) seconds = std::chrono::duration<double>(now - t_request.started).count();
+    metrics.record(endpoint_of(req.method, req.path), res.status, t_request.active ? t_request.code : "", seconds);
+}
+
+void Gateway::Impl::route_operator() {
+    operator_http.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    operator_http.set_read_timeout(5, 0);
+    operator_http.set_write_timeout(5, 0);
+    // httplib's default options add SO_REUSEPORT, with which a second process binds the same port
+    // and the kernel splits the scrapes between them; a port in use must be refused instead.
+    operator_http.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
+    operator_http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+        res.set_header("Cache-Control", "no-store");
+        res.set_content(metrics_text(operator_snapshot()), "text/plain; version=0.0.4; charset=utf-8");
+    });
+    operator_http.Get("/", [this](const httplib::Request&, httplib::Response& res) {
+        res.set_header("Cache-Control", "no-store");
+        res.set_content(status_page(operator_snapshot()), "text/html; charset=utf-8");
+    });
+}
+
+void Gateway::Impl::bind_operator() {
+    const auto& host = options.metrics_host;
+    const int wanted = options.metrics_port;
+    operator_port = wanted == 0 ? operator_http.bind_to_any_port(host)
+                                : (operator_http.bind_to_port(host, wanted) ? wanted : -1);
+    if (operator_port <= 0)
+        throw Error(ErrorDomain::io, ErrorCode::io,
+                    "cannot listen on " + host + ":" + std::to_string(wanted) +
+                        " for metrics (address in use, or not an address of this machine)");
+    operator_thread = std::thread([this] {
+        operator_http.listen_after_bind();
+        operator_done = true;
+    });
+}
+
+void Gateway::Impl::stop_operator() {
+    if (!operator_thread.joinable()) return;
+    // httplib's stop() does nothing before the server runs: a stop right after bind() would
+    // leave the thread listening for ever.
+    while (!operator_http.is_running() && !operator_done) std::this_thread::yield();
+    operator_http.stop();
+    // Joined here, before the pool and the notifier that a scrape reads are destroyed.
+    operator_thread.join();
+}
+
+OperatorSnapshot Gateway::Impl::operator_snapshot() {
+    OperatorSnapshot s;
+    s.app = options.app;
+    s.requests = metrics.snapshot();
+    s.long_polls_active = waiting.load();
+    s.listening = notifier && notifier->listening();
+    s.pool = pool.figures();
+    s.now_unix_s = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+    try {
+        // A scrape waits little for a connection: while the pool is exhausted the site figures
+        // are missing (ferry_gateway_site_query_success 0), the rest is still answered.
+        auto lease = pool.acquire(std::chrono::milliseconds(1000));
+        try {
+            translate_pg("reading the sites", [&] { s.database = read_database_figures(lease.connection()); });
+        } catch (const Error& e) {
+            if (e.code() == ErrorCode::connection) lease.discard();
+            throw;
+        }
+    } catch (const Error& e) {
+        s.database_error = std::string(error_code_name(e.code())) + ": " + e.what();
+    }
+    return s;
 }
 
 Gateway::Gateway(GatewayOptions options, JwtConfig jwt) : m(std::make_unique<Impl>(std::move(options), std::move(jwt))) {
@@ -447,6 +545,7 @@ Gateway::Gateway(GatewayOptions options, JwtConfig jwt) : m(std::make_unique<Imp
     check(l.read_timeout_s >= 1 && l.write_timeout_s >= 1 && l.acquire_timeout_ms >= 1, "timeouts must be positive");
     m->configure();
     m->route();
+    m->route_operator();
 }
 
 Gateway::~Gateway() { stop(); }
@@ -460,8 +559,11 @@ int Gateway::bind() {
                         " (address in use, or not an address of this machine)");
     m->notifier = std::make_unique<ChangeNotifier>(o.listen_database_url.empty() ? o.database_url : o.listen_database_url,
                                                    [](const std::string& line) { log_event("info", line); });
+    if (o.metrics_port >= 0) m->bind_operator();
     return port;
 }
+
+int Gateway::metrics_port() const { return m->operator_port; }
 
 void Gateway::run() { m->http.listen_after_bind(); }
 
@@ -469,6 +571,7 @@ void Gateway::stop() {
     if (m->stopping.exchange(true)) return;
     if (m->notifier) m->notifier->stop();  // wakes the waiting long polls, which answer at once
     m->http.stop();
+    m->stop_operator();
 }
 
 }  // namespace ferry::detail

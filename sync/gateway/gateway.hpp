@@ -32,6 +32,10 @@ struct GatewayOptions {
     std::string database_url;         ///< the pooled connections ("" = libpq's PG* variables)
     std::string listen_database_url;  ///< LISTEN ferry_changes; must be direct, not via a transaction pooler ("" = database_url)
     std::string app;                  ///< the app the database holds
+    /// The operator listener (/metrics and the status page), apart from the public port so that
+    /// clients never reach it; keep it on loopback. Port -1: none; 0: any free port.
+    std::string metrics_host = "127.0.0.1";
+    int metrics_port = -1;
     GatewayLimits limits;
     ServerOptions server;
 };
@@ -45,9 +49,12 @@ public:
     Gateway(const Gateway&) = delete;
     Gateway& operator=(const Gateway&) = delete;
 
-    /// Binds the listening socket and starts the change listener; returns the port. Throws
-    /// Error(io) when the address cannot be bound.
+    /// Binds the listening socket and starts the change listener; returns the port. With a
+    /// metrics port, also binds the operator listener and serves it on a thread of its own from
+    /// now on. Throws Error(io) when an address cannot be bound.
     int bind();
+    /// The operator listener's port once bound; -1 without one.
+    int metrics_port() const;
     /// Serves requests on this thread until stop().
     void run();
     /// Stops accepting requests, wakes waiting long polls; run() returns once the requests in
@@ -64,9 +71,10 @@ private:
 std::string app_of_database(const std::string& conninfo);
 
 /// `limits` with the values of the JSON config file at `path` ({"body_limit_bytes": ..., ...},
-/// the fields of GatewayLimits plus "leeway_s" into `leeway_s`). Throws Error(invalid_argument)
-/// for an unknown key or a value out of range, Error(io) for an unreadable file.
-void load_gateway_config(const std::string& path, GatewayLimits& limits, int& leeway_s);
+/// the fields of GatewayLimits plus "leeway_s" into `leeway_s` and "metrics_listen" (HOST:PORT
+/// text, parsed by the caller) into `metrics_listen`). Throws Error(invalid_argument) for an
+/// unknown key or a value out of range, Error(io) for an unreadable file.
+void load_gateway_config(const std::string& path, GatewayLimits& limits, int& leeway_s, std::string& metrics_listen);
 
 /// The JWT configuration from the environment: FERRY_JWT_SECRET (HS256), or
 /// FERRY_JWT_PUBLIC_KEY_FILE with FERRY_JWT_ALGORITHM (RS256, the default, or ES256);

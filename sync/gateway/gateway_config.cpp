@@ -46,9 +46,17 @@ std::function<void(const json&)> number_into(T& out, const char* name, double lo
     };
 }
 
+/// A string field of the config file into `out`.
+std::function<void(const json&)> string_into(std::string& out, const char* name) {
+    return [&out, name](const json& v) {
+        if (!v.is_string()) bad(std::string("gateway config: '") + name + "' must be a string");
+        out = v.get<std::string>();
+    };
+}
+
 }  // namespace
 
-void load_gateway_config(const std::string& path, GatewayLimits& l, int& leeway_s) {
+void load_gateway_config(const std::string& path, GatewayLimits& l, int& leeway_s, std::string& metrics_listen) {
     json config = json::parse(read_file(path, "the gateway config file"), nullptr, false);
     if (config.is_discarded() || !config.is_object()) bad("gateway config " + path + ": not a JSON object");
     const std::map<std::string, std::function<void(const json&)>> fields = {
@@ -63,6 +71,7 @@ void load_gateway_config(const std::string& path, GatewayLimits& l, int& leeway_
         {"keep_alive_timeout_s", number_into(l.keep_alive_timeout_s, "keep_alive_timeout_s", 0, 3600)},
         {"max_wait_ms", number_into(l.max_wait_ms, "max_wait_ms", 0, 30000)},
         {"leeway_s", number_into(leeway_s, "leeway_s", 0, 60)},
+        {"metrics_listen", string_into(metrics_listen, "metrics_listen")},
     };
     for (const auto& [key, value] : config.items()) {
         const auto field = fields.find(key);

@@ -125,12 +125,15 @@ GatewayProcess::GatewayProcess(std::vector<std::string> args, std::map<std::stri
           }(),
           env) {
     static const std::regex listening(R"(ferry gateway: listening on 127\.0\.0\.1:(\d+))");
+    static const std::regex metrics(R"(ferry gateway: metrics on 127\.0\.0\.1:(\d+))");
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     for (;;) {
         std::smatch m;
         const std::string out = m_process.out();
         if (std::regex_search(out, m, listening)) {
             m_port = std::stoi(m[1]);
+            // Printed before the "listening on" line.
+            if (std::regex_search(out, m, metrics)) m_metrics_port = std::stoi(m[1]);
             return;
         }
         if (!m_process.running() || std::chrono::steady_clock::now() > deadline)
@@ -140,7 +143,8 @@ GatewayProcess::GatewayProcess(std::vector<std::string> args, std::map<std::stri
 }
 
 GatewayProcess start_gateway(const PgDatabase& db, const std::string& config_json,
-                             std::map<std::string, std::optional<std::string>> env) {
+                             std::map<std::string, std::optional<std::string>> env,
+                             const std::vector<std::string>& extra_args) {
     std::vector<std::string> args;
     static TempDir configs;  // outlives every gateway of the test run
     static int n = 0;
@@ -149,6 +153,7 @@ GatewayProcess start_gateway(const PgDatabase& db, const std::string& config_jso
         write_file(path, config_json);
         args = {"--config", path};
     }
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
     env.emplace("DATABASE_URL", db.conninfo());
     if (!env.count("FERRY_JWT_PUBLIC_KEY_FILE")) env.emplace("FERRY_JWT_SECRET", k_secret);
     return GatewayProcess(args, env);
@@ -200,6 +205,32 @@ int status_of(const std::string& raw) {
 std::string body_of(const std::string& raw) {
     const auto end = raw.find("\r\n\r\n");
     return end == std::string::npos ? std::string() : raw.substr(end + 4);
+}
+
+std::string header_of(const std::string& raw, const std::string& name) {
+    auto lower = [](std::string s) {
+        for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return s;
+    };
+    std::istringstream lines(raw.substr(0, raw.find("\r\n\r\n")));
+    for (std::string line; std::getline(lines, line);) {
+        const auto colon = line.find(':');
+        if (colon == std::string::npos || lower(line.substr(0, colon)) != lower(name)) continue;
+        auto value = line.substr(colon + 1);
+        value.erase(0, value.find_first_not_of(' '));
+        while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.pop_back();
+        return value;
+    }
+    return "";
+}
+
+std::string gateway_login(const PgDatabase& db) {
+    db.exec("DO $$ BEGIN CREATE ROLE ferry_gateway_test LOGIN PASSWORD 'gateway-pw' NOSUPERUSER NOBYPASSRLS; "
+            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
+    // Granted at the same moment by a test running in parallel: as good as granting it.
+    db.exec("DO $$ BEGIN GRANT ferry_device TO ferry_gateway_test; EXCEPTION WHEN unique_violation THEN NULL; END $$");
+    db.exec("GRANT CONNECT ON DATABASE " + db.name() + " TO ferry_gateway_test");
+    return db.conninfo() + " user=ferry_gateway_test password=gateway-pw";
 }
 
 std::string cli_token(const std::string& sub, int ttl_s, const std::string& aud) {

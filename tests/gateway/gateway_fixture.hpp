@@ -46,6 +46,8 @@ class GatewayProcess {
 public:
     GatewayProcess(std::vector<std::string> args, std::map<std::string, std::optional<std::string>> env);
     int port() const { return m_port; }
+    /// The operator listener's port from its "metrics on" line; 0 when it printed none.
+    int metrics_port() const { return m_metrics_port; }
     /// Its standard error so far: the access log and its messages.
     std::string log() const { return m_process.err(); }
     std::string out() const { return m_process.out(); }
@@ -55,12 +57,18 @@ public:
 private:
     Process m_process;
     int m_port = 0;
+    int m_metrics_port = 0;
 };
 
 /// The usual gateway for `db`: HS256 with k_secret, DATABASE_URL = db, `config` (JSON) as its
-/// --config file when not empty.
+/// --config file when not empty, then `args`.
 GatewayProcess start_gateway(const PgDatabase& db, const std::string& config_json = "",
-                             std::map<std::string, std::optional<std::string>> env = {});
+                             std::map<std::string, std::optional<std::string>> env = {},
+                             const std::vector<std::string>& args = {});
+
+/// A libpq connection string to `db` as a login role that is nothing but a member of
+/// ferry_device (what docs/gateway.md tells an operator to give the gateway).
+std::string gateway_login(const PgDatabase& db);
 
 /// Sends `request` (bytes as they go on the wire) to 127.0.0.1:port and returns every byte of
 /// the answer, until the server closes the connection.
@@ -74,6 +82,8 @@ std::string http_request(const std::string& method, const std::string& path, con
 int status_of(const std::string& raw);
 /// The body of a raw answer (after the blank line).
 std::string body_of(const std::string& raw);
+/// The value of header `name` (case-insensitive) in a raw answer; "" when absent.
+std::string header_of(const std::string& raw, const std::string& name);
 
 /// An HS256 token from `ferry token` (the CLI, as an operator would mint it).
 std::string cli_token(const std::string& sub, int ttl_s = 600, const std::string& aud = "authenticated");

@@ -44,15 +44,6 @@ private:
     ferry::Store m_store;
     std::unique_ptr<ferry::Transport> m_transport;
 };
-
-/// A login role for the gateway that is nothing but a member of ferry_device.
-std::string gateway_login(const PgDatabase& db) {
-    db.exec("DO $$ BEGIN CREATE ROLE ferry_gateway_test LOGIN PASSWORD 'gateway-pw' NOSUPERUSER NOBYPASSRLS; "
-            "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
-    db.exec("GRANT ferry_device TO ferry_gateway_test");
-    db.exec("GRANT CONNECT ON DATABASE " + db.name() + " TO ferry_gateway_test");
-    return db.conninfo() + " user=ferry_gateway_test password=gateway-pw";
-}
 }  // namespace
 
 TEST_CASE("two users with two devices each sync exactly their scope through a gateway with a plain role",
