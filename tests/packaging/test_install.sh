@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# tests/packaging/test_install.sh BUILD_DIR SOURCE_DIR: installs the build into throwaway
+# prefixes and uses it as an app developer would: the device component alone has no server
+# headers; an outside CMake project finds ferry::ferry and ferry::server; a program builds with
+# pkg-config; the libraries carry their SONAME.
+set -euo pipefail
+build=$1; src=$2
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+fail() { echo "packaging: FAILED: $*" >&2; exit 1; }
+
+cmake --install "$build" --prefix "$work/device" --component device >/dev/null
+[ -f "$work/device/include/ferry/store.hpp" ] || fail "the device component lacks include/ferry/store.hpp"
+[ -f "$work/device/include/ferry/sync_service.hpp" ] || fail "the device component lacks include/ferry/sync_service.hpp"
+[ ! -e "$work/device/include/ferry/server.hpp" ] || fail "the device component installs server.hpp"
+[ ! -e "$work/device/include/ferry/postgres_transport.hpp" ] || fail "the device component installs postgres_transport.hpp"
+ls "$work/device"/lib*/libferry_server* >/dev/null 2>&1 && fail "the device component installs libferry_server"
+
+prefix="$work/usr"
+cmake --install "$build" --prefix "$prefix" >/dev/null
+lib=$(dirname "$(find "$prefix" -name 'libferry.so.*.*.*' | head -1)")
+[ -n "$lib" ] || fail "no libferry.so.X.Y.Z installed"
+readelf -d "$lib/libferry.so" | grep -q 'SONAME.*\[libferry\.so\.0\]' || fail "libferry.so has no SONAME libferry.so.0"
+readelf -d "$lib/libferry_server.so" | grep -q 'SONAME.*\[libferry_server\.so\.0\]' || fail "libferry_server.so has no SONAME"
+[ -x "$prefix/bin/ferry" ] || fail "the CLI is not installed"
+[ -f "$prefix/include/ferry/server.hpp" ] || fail "a full install lacks server.hpp"
+
+cmake -S "$src/tests/packaging/consumer" -B "$work/consumer" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake --build "$work/consumer" -j2 >/dev/null
+out=$(LD_LIBRARY_PATH="$lib" "$work/consumer/device_app" "$work/app.db")
+[ "$out" = "rows 1 pending 1" ] || fail "device_app printed '$out'"
+out=$(LD_LIBRARY_PATH="$lib" "$work/consumer/server_app")
+[ "$out" = "connection transient" ] || fail "server_app printed '$out'"
+
+export PKG_CONFIG_PATH="$lib/pkgconfig"
+[ "$(pkg-config --modversion ferry)" = "$(sed -n 's/^project(ferry VERSION \([0-9.]*\).*/\1/p' "$src/CMakeLists.txt")" ] ||
+  fail "pkg-config --modversion ferry is $(pkg-config --modversion ferry)"
+g++ -std=c++17 "$src/tests/packaging/consumer/device_app.cpp" $(pkg-config --cflags --libs ferry) -o "$work/pc_app"
+out=$(LD_LIBRARY_PATH="$lib" "$work/pc_app" "$work/pc.db")
+[ "$out" = "rows 1 pending 1" ] || fail "the pkg-config build printed '$out'"
+g++ -std=c++17 "$src/tests/packaging/consumer/server_app.cpp" $(pkg-config --cflags --libs ferry-server) -o "$work/pc_server"
+[ "$(LD_LIBRARY_PATH="$lib" "$work/pc_server")" = "connection transient" ] || fail "the pkg-config server build failed"
+# The installed CLI finds its libraries by its RPATH, with no LD_LIBRARY_PATH.
+"$prefix/bin/ferry" --version >/dev/null || fail "the installed CLI does not run"
+"$prefix/bin/ferry" init --app december --db "$work/cli.db" 2>/dev/null || fail "the installed CLI cannot create a store"
+echo "packaging: ok (device component, CMake package, pkg-config, SONAMEs, CLI)"
