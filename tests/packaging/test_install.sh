@@ -39,7 +39,20 @@ out=$(LD_LIBRARY_PATH="$lib" "$work/pc_app" "$work/pc.db")
 [ "$out" = "rows 1 pending 1" ] || fail "the pkg-config build printed '$out'"
 g++ -std=c++17 "$src/tests/packaging/consumer/server_app.cpp" $(pkg-config --cflags --libs ferry-server) -o "$work/pc_server"
 [ "$(LD_LIBRARY_PATH="$lib" "$work/pc_server")" = "connection transient" ] || fail "the pkg-config server build failed"
+gcc -std=c99 "$src/tests/packaging/consumer/c_app.c" $(pkg-config --cflags --libs ferry-c) -o "$work/c_app"
+out=$(LD_LIBRARY_PATH="$lib" "$work/c_app" "$work/c.db")
+[ "$out" = "changed 1 email c@example.com version $(pkg-config --modversion ferry-c)" ] || fail "the C program printed '$out'"
+[ -f "$work/device/include/ferry/ferry.h" ] || fail "the device component lacks the C API's header"
+ls "$work/device"/lib*/libferry_c.so.0 >/dev/null 2>&1 || fail "the device component lacks libferry_c"
+ls "$work/device"/lib*/libferry_c_server* >/dev/null 2>&1 && fail "the device component installs libferry_c_server"
+# The Python module, installed into dist-packages with its type hints, finds libferry by its RPATH.
+if [ -n "${FERRY_PYTHON:-}" ]; then
+  [ -f "$prefix/lib/python3/dist-packages/ferry.pyi" ] || fail "ferry.pyi is not installed"
+  out=$(PYTHONPATH="$prefix/lib/python3/dist-packages" "$FERRY_PYTHON" -c \
+    "import ferry; s = ferry.Store('$work/py.db', 'december'); print(ferry.__version__, s.status()['pending_changes'])")
+  [ "$out" = "$(pkg-config --modversion ferry) 0" ] || fail "the installed Python module printed '$out'"
+fi
 # The installed CLI finds its libraries by its RPATH, with no LD_LIBRARY_PATH.
 "$prefix/bin/ferry" --version >/dev/null || fail "the installed CLI does not run"
 "$prefix/bin/ferry" init --app december --db "$work/cli.db" 2>/dev/null || fail "the installed CLI cannot create a store"
-echo "packaging: ok (device component, CMake package, pkg-config, SONAMEs, CLI)"
+echo "packaging: ok (device component, CMake package, pkg-config, a C program, SONAMEs, Python, CLI)"
