@@ -10,6 +10,7 @@ packages=(
   libcpp-httplib-dev libjwt-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libsystemd-dev pgbouncer
   postgresql-15 postgresql-common postgresql-client-15
   chromium
+  python3 python3-dev pybind11-dev python3-pytest
 )
 
 missing=()
