@@ -261,7 +261,7 @@ Times run_raw(sqlite3* db, const std::string& table, const Data& d) {
 
 Times run_api(Store& store, const std::string& table, const Data& d) {
     Times t;
-    sqlite3* db = store.impl().handle();
+    sqlite3* db = ferry::detail::impl_of(store).handle();
     const std::string ins = insert_sql(table, d.spec.columns);
     const std::string upd = "UPDATE " + qi(table) + " SET " + qi(d.spec.update_column) + " = ?1 WHERE id = ?2";
     const std::string del = "DELETE FROM " + qi(table) + " WHERE id = ?1";
@@ -473,7 +473,7 @@ SyncTimes run_sync_local(const TempDir& dir, int run, const TableSpec& spec, con
         const std::string path = dir.file("push_" + std::to_string(run) + "_" + std::to_string(echo) + ".ferry");
         {
             Store s = Store::open(path, "december");
-            sqlite3* db = s.impl().handle();
+            sqlite3* db = ferry::detail::impl_of(s).handle();
             insert_parents(s, parents);
             copy_table(db, spec.name, "bench_plain", false);
             checkpoint(db);
@@ -503,7 +503,7 @@ SyncTimes run_sync_local(const TempDir& dir, int run, const TableSpec& spec, con
         const std::string path = dir.file("pull_" + std::to_string(run) + ".ferry");
         {
             Store s = Store::open(path, "december");
-            sqlite3* db = s.impl().handle();
+            sqlite3* db = ferry::detail::impl_of(s).handle();
             copy_table(db, spec.name, "bench_plain", false);
             checkpoint(db);
             FakePullServer server(spec, rows, ferry::SyncOptions{}.pull_page);
@@ -622,7 +622,7 @@ int main(int argc, char** argv) {
             Samples s;
             const std::string path = dir.file("capture_" + table + ".ferry");
             Store store = Store::open(path, "december");
-            sqlite3* db = store.impl().handle();
+            sqlite3* db = ferry::detail::impl_of(store).handle();
             for (const auto& p : cfg.pragmas) raw_exec(db, "PRAGMA " + p);
             insert_parents(store, parents);
             raw_exec(db, std::string("CREATE TABLE ") + k_rowid_log +

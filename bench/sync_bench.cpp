@@ -120,8 +120,8 @@ RunTimes one_run(int run, const TempDir& dir, const TableSpec& spec, const Paren
     {
         Store a = Store::open(dir.file("a_" + std::to_string(run) + ".ferry"), "december");
         insert_parents(a, parents);
-        raw_insert_all(a.impl().handle(), spec.name, spec, rows);
-        raw_exec(a.impl().handle(), "PRAGMA wal_checkpoint(TRUNCATE)");
+        raw_insert_all(ferry::detail::impl_of(a).handle(), spec.name, spec, rows);
+        raw_exec(ferry::detail::impl_of(a).handle(), "PRAGMA wal_checkpoint(TRUNCATE)");
         auto transport = ferry::connect_postgres(database.conninfo(), "december");
         TimingTransport timing(*transport);
         ferry::SyncClient client(a, timing);
@@ -169,7 +169,7 @@ RunTimes one_run(int run, const TempDir& dir, const TableSpec& spec, const Paren
     // rows into a copy of the table, with foreign keys off as in the apply.
     {
         Store b = Store::open(dir.file("b_" + std::to_string(run) + ".ferry"), "december");
-        sqlite3* db = b.impl().handle();
+        sqlite3* db = ferry::detail::impl_of(b).handle();
         copy_table(db, spec.name, "bench_plain", false);
         raw_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
         auto plain = [&] {

@@ -148,7 +148,7 @@ Checksum server_checksum(pqxx::connection& pg) {
 
 /// Throws Mismatch unless the device's "Task" equals the server's and holds `rows` rows.
 void expect_synced(const std::string& what, Store& device, pqxx::connection& pg, std::size_t rows) {
-    const Checksum d = device_checksum(device.impl().handle()), s = server_checksum(pg);
+    const Checksum d = device_checksum(ferry::detail::impl_of(device).handle()), s = server_checksum(pg);
     if (d != s || s.rows != static_cast<std::int64_t>(rows))
         throw Mismatch(what + ": the device has " + d.text() + ", the server " + s.text() + ", expected " +
                        std::to_string(rows) + " rows");
@@ -263,7 +263,7 @@ void raw_by_id(sqlite3* db, const std::string& sql, const std::vector<Row>& rows
     raw_exec(db, "COMMIT");
 }
 
-void wal_checkpoint(Store& s) { raw_exec(s.impl().handle(), "PRAGMA wal_checkpoint(TRUNCATE)"); }
+void wal_checkpoint(Store& s) { raw_exec(ferry::detail::impl_of(s).handle(), "PRAGMA wal_checkpoint(TRUNCATE)"); }
 
 /// The kB figure of `key` ("VmHWM", "VmRSS") in /proc/self/status.
 double status_mb(const std::string& key) {
@@ -345,7 +345,7 @@ void Round::fill_server(Server& server, Store& a) {
 
 void Round::push(Server& server, Store& a) {
     progress("push");
-    raw_insert(a.impl().handle(), "Task", rows);  // written offline, captured
+    raw_insert(ferry::detail::impl_of(a).handle(), "Task", rows);  // written offline, captured
     wal_checkpoint(a);
     create_plain_server_table(server.pg());
     auto transport_ = server.connect();
@@ -371,7 +371,7 @@ void Round::push(Server& server, Store& a) {
 
 void Round::initial_sync(Server& server, Store& b) {
     progress("initial sync");
-    sqlite3* db = b.impl().handle();
+    sqlite3* db = ferry::detail::impl_of(b).handle();
     copy_table(db, "Task", "bench_plain", false);  // same DDL, indexes and app triggers; no capture
     wal_checkpoint(b);
     double ferry_s = 0, peak_mb = 0, plain_s = 0, copy_s = 0;
@@ -418,7 +418,7 @@ void Round::incremental(Server& server, Store& a, Store& b) {
     const std::size_t k = std::min(cfg.updates, rows.size());
     std::vector<std::size_t> picked;
     for (std::size_t j = 0; j < k; ++j) picked.push_back((j * rows.size() / k + static_cast<std::size_t>(run)) % rows.size());
-    raw_by_id(a.impl().handle(), "UPDATE \"Task\" SET priority = priority + 1 WHERE id = ?", rows, picked);
+    raw_by_id(ferry::detail::impl_of(a).handle(), "UPDATE \"Task\" SET priority = priority + 1 WHERE id = ?", rows, picked);
     wal_checkpoint(a);
     auto ta = server.connect();
     auto tb = server.connect();
@@ -446,7 +446,7 @@ struct CaptureRound {
 
 void CaptureRound::execute() {
     Store s = Store::open(dir.file("capture_" + std::to_string(rows.size()) + "_" + std::to_string(run) + ".ferry"), k_app);
-    sqlite3* db = s.impl().handle();
+    sqlite3* db = ferry::detail::impl_of(s).handle();
     raw_exec(db, "INSERT INTO \"User\"(id, username, name) VALUES ('" + k_user + "', 'bench', 'Bench User')");
     // The copy has the DDL, indexes and app triggers ("Task_set_updatedAt" retargeted to it), and
     // empty copies of the tables whose foreign keys name "Task" (the delete's child lookups).
@@ -520,7 +520,7 @@ void live_latency(const Config& cfg, const TempDir& dir, const std::string& tran
     std::vector<double> ms;
     for (const auto& row : rows) {
         const auto t0 = Clock::now();
-        raw_insert(a.impl().handle(), "Task", {row});
+        raw_insert(ferry::detail::impl_of(a).handle(), "Task", {row});
         const bool arrived =
             wait_until([&] { return b.query_value("SELECT 1 FROM \"Task\" WHERE id = ?", {row[0]}).has_value(); }, 10);
         if (!arrived) throw Mismatch("live: a commit on A was not on B after 10 s; logs: " + daemon_a.log() + daemon_b.log());

@@ -116,7 +116,7 @@ struct Endpoint {
 /// the block ends, rolled back when it raises or when the commit fails.
 class Transaction {
 public:
-    explicit Transaction(ferry::Store& store) : m_impl(store.impl()) {}
+    explicit Transaction(ferry::Store& store) : m_impl(ferry::detail::impl_of(store)) {}
     void enter() {
         m_savepoint = "ferry_tx_" + std::to_string(m_impl.transaction_depth);
         m_outer = m_impl.transaction_depth == 0 && sqlite3_get_autocommit(m_impl.handle());

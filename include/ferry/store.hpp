@@ -13,6 +13,10 @@
 
 namespace ferry {
 
+namespace detail {
+struct StoreAccess;  // Ferry's own engine reaches the implementation through it
+}  // namespace detail
+
 /// Counts of one table, as shown by status().
 struct TableStatus {
     std::string name;
@@ -107,11 +111,10 @@ public:
     /// The current time as ISO-8601 UTC with milliseconds, the device form of a timestamp.
     static std::string now_timestamp();
 
-    struct Impl;
-    /// For Ferry's own sync engine; not part of the stable API.
-    Impl& impl();
+    struct Impl;  ///< the implementation; opaque (lib/store/store_impl.hpp)
 
 private:
+    friend struct detail::StoreAccess;
     explicit Store(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> m_impl;
 };

@@ -514,7 +514,6 @@ Store::~Store() {
 const std::string& Store::path() const { return m_impl->path; }
 const std::string& Store::app() const { return m_impl->app; }
 int Store::schema_version() const { return m_impl->schema_version; }
-Store::Impl& Store::impl() { return *m_impl; }
 
 namespace {
 /// True when `sql` holds exactly one statement (then it is atomic by itself, and statements that

@@ -117,6 +117,13 @@ struct Store::Impl {
 };
 
 namespace detail {
+/// How Ferry's own engine (sync, bindings, benchmarks, tests) reaches a Store's implementation;
+/// the public header exposes no accessor.
+struct StoreAccess {
+    static Store::Impl& impl(Store& s) { return *s.m_impl; }
+};
+inline Store::Impl& impl_of(Store& s) { return StoreAccess::impl(s); }
+
 /// Runs `body` with capture suppressed (ferry_capturing() = 0), restoring the flag afterwards.
 void with_remote_apply(Store::Impl& impl, const std::function<void()>& body);
 }  // namespace detail

@@ -302,7 +302,7 @@ auto SyncClient::locked(F&& body) {
             if (outer) c.m_lock.reset();
         }
     } release{*this, outer, std::nullopt};
-    if (outer) release.cache.emplace(m_store.impl());
+    if (outer) release.cache.emplace(ferry::detail::impl_of(m_store));
     return protocol_guard(std::forward<F>(body));
 }
 
@@ -320,14 +320,14 @@ SyncReport SyncClient::sync() {
         total.cursor = q.cursor;
         total.warnings = p.warnings;
         total.warnings.insert(total.warnings.end(), q.warnings.begin(), q.warnings.end());
-        if (m_store.impl().clock_skew_seen) total.clock_skew_ms = m_store.impl().clock_skew_ms;
+        if (ferry::detail::impl_of(m_store).clock_skew_seen) total.clock_skew_ms = ferry::detail::impl_of(m_store).clock_skew_ms;
         return total;
     });
 }
 
 SyncReport SyncClient::push() {
     return locked([&] {
-        auto& impl = m_store.impl();
+        auto& impl = ferry::detail::impl_of(m_store);
         SyncReport rep;
         TableIndex index(impl);
         // The log is counted once; progress then counts down by the entries each batch clears (a
@@ -375,7 +375,7 @@ SyncReport SyncClient::pull() {
 }
 
 SyncReport SyncClient::pull_locked() {
-    auto& impl = m_store.impl();
+    auto& impl = ferry::detail::impl_of(m_store);
     SyncReport rep;
     TableIndex index(impl);
     int rounds_without_fetch = 0;
@@ -493,7 +493,7 @@ std::int64_t SyncClient::lease_ids() {
 }
 
 std::int64_t SyncClient::lease_locked() {
-    auto& impl = m_store.impl();
+    auto& impl = ferry::detail::impl_of(m_store);
     protocol::LeaseRequest request{impl.app, impl.site_id, {}};
     for (const auto& need : detail::lease_needs(impl, m_options.lease_low_water))
         request.requests.push_back(protocol::LeaseAsk{need.table, need.column, m_options.lease_block});

@@ -1280,7 +1280,7 @@ Replica& add_replica(Round& R) {
     r->device = std::make_unique<Device>(R.db, R.model.app, r->clock.get());
     r->transport = std::make_unique<FlakyTransport>(r->device->transport());
     r->writer = std::make_unique<DeviceWriter>(r->name, *r->device);
-    R.trace() << r->name << " site " << r->store().impl().site_id << ", wall clock " << (r->offset >= 0 ? "+" : "")
+    R.trace() << r->name << " site " << ferry::detail::impl_of(r->store()).site_id << ", wall clock " << (r->offset >= 0 ? "+" : "")
               << r->offset / 1000.0 << " s off the real time\n";
     R.replicas.push_back(std::move(r));
     return *R.replicas.back();
@@ -1326,8 +1326,8 @@ void record_device_write(Round& R, Replica& r, const Snapshot& before, const Sna
     for (const auto& row : s.query("SELECT seq, tbl, pk, op, mask, hlc FROM ferry_changes WHERE seq > ? ORDER BY seq", {seq0}).rows)
         log.push_back(LogEntry{row[0].as_int(), row[1].as_int(), row[2].as_text(), static_cast<int>(row[3].as_int()),
                                row[4].as_int(), row[5].as_int()});
-    const std::string site = s.impl().site_id;
-    const std::int64_t fallback = s.impl().clock.last();
+    const std::string site = ferry::detail::impl_of(s).site_id;
+    const std::int64_t fallback = ferry::detail::impl_of(s).clock.last();
     std::ostringstream note;
     for (const auto& t : R.model.tables) {
         const auto& b = before.at(t);
@@ -1523,7 +1523,7 @@ void explain_rejection(Round& R, Replica& r, Store& s, const std::string& table,
                        const std::string& values, const std::vector<Write*>& matched) {
     std::string ids;
     for (const Write* m : matched) ids += " #" + std::to_string(m->id);
-    const std::string what = r.name + " (site " + s.impl().site_id + ") has a rejected " + op + " of " + table + " " + id +
+    const std::string what = r.name + " (site " + ferry::detail::impl_of(s).site_id + ") has a rejected " + op + " of " + table + " " + id +
                              " (" + code + ": " + reason + "; values " + printable(values) + "; covering" +
                              (ids.empty() ? " no write" : ids) + ")";
     std::set<std::string> refused_columns;
@@ -1647,8 +1647,8 @@ public:
         // The clock the handle's next write takes: it first catches up with the clock stored in
         // the file by another handle (the other syncer's pulls).
         s.query_value("SELECT count(*) FROM ferry_meta");  // a read: the file's data version is current
-        s.impl().observe_stored_clock();
-        const std::int64_t mine = s.impl().clock.last();
+        ferry::detail::impl_of(s).observe_stored_clock();
+        const std::int64_t mine = ferry::detail::impl_of(s).clock.last();
         int late = 0;
         std::string first;
         for (const auto& rc : m_received) {
@@ -2016,13 +2016,13 @@ void random_clocks(Round& R) {
     }
     std::int64_t top = 0, wall = 0;
     for (auto* r : chosen) {
-        top = std::max(top, r->store().impl().clock.last());
+        top = std::max(top, ferry::detail::impl_of(r->store()).clock.last());
         wall = std::max(wall, r->clock->now_ms());
     }
     std::string names;
     for (auto* r : chosen) {
         r->clock->set(wall);
-        r->store().impl().clock.observe(top);
+        ferry::detail::impl_of(r->store()).clock.observe(top);
         names += " " + r->name;
     }
     R.trace() << "clock tie at " << show(Clk{top, ""}) << ":" << names << "\n";
@@ -2367,7 +2367,7 @@ TEST_CASE("scenario B: a lost push, a newer write elsewhere, a pull before the r
     flaky.lose_push_response = true;
     REQUIRE_THROWS_AS(client.push(), ferry::Error);  // applied on the server, the answer lost
 
-    b.store().impl().clock.observe(a.store().impl().clock.last() + 1000);
+    ferry::detail::impl_of(b.store()).clock.observe(ferry::detail::impl_of(a.store()).clock.last() + 1000);
     b.store().execute("UPDATE containers SET name = 'from-b' WHERE id = ?", {k_container});  // newer
     b.sync();
     REQUIRE(db.scalar("SELECT name FROM containers") == "from-b");
@@ -2414,10 +2414,10 @@ TEST_CASE("scenario C: pull while a write is pending, then a push whose winning 
     b.store().execute("UPDATE users SET avatar_url = 'A' WHERE id = ?", {k_user_a});
     b.sync();
     // a, later than b's first write, sets the same avatar and another name ...
-    a.store().impl().clock.observe(b.store().impl().clock.last() + 1000);
+    ferry::detail::impl_of(a.store()).clock.observe(ferry::detail::impl_of(b.store()).clock.last() + 1000);
     a.store().execute("UPDATE users SET name = 'from-a', avatar_url = 'A' WHERE id = ?", {k_user_a});
     // ... and b, later still, sets the name.
-    b.store().impl().clock.observe(a.store().impl().clock.last() + 1000);
+    ferry::detail::impl_of(b.store()).clock.observe(ferry::detail::impl_of(a.store()).clock.last() + 1000);
     b.store().execute("UPDATE users SET name = 'from-b' WHERE id = ?", {k_user_a});
     b.sync();
 

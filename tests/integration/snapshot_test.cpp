@@ -80,8 +80,8 @@ TEST_CASE("a resync removes the rows deleted while it ran and keeps the others a
     const std::string doomed = text(a.store(), "SELECT id FROM users ORDER BY id DESC LIMIT 1");
     // b starts over (as after the server trimmed its log): its 30 rows are unseen until a page
     // brings them. The first page comes, then the last row is deleted on the server, and b writes.
-    b.store().impl().set_meta("snapshot", "{}");
-    b.store().impl().execute("DELETE FROM ferry_meta WHERE key = 'pull_cursor'", {});
+    ferry::detail::impl_of(b.store()).set_meta("snapshot", "{}");
+    ferry::detail::impl_of(b.store()).execute("DELETE FROM ferry_meta WHERE key = 'pull_cursor'", {});
     ferry::SyncOptions pages_of_10;
     pages_of_10.pull_page = 10;
     PullCounter cut_after_first(b.transport(), 2);

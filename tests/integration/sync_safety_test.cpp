@@ -130,7 +130,7 @@ TEST_CASE("an interrupted snapshot keeps a row the device pushed meanwhile", "[i
     FlakyTransport cut(a.transport(), [](const std::string& e, int n) { return e == "pull" && n == 2; });
     ferry::SyncClient first(a.store(), cut, pages);
     REQUIRE_THROWS(first.sync());
-    REQUIRE(a.store().impl().meta("snapshot"));  // interrupted mid-snapshot
+    REQUIRE(ferry::detail::impl_of(a.store()).meta("snapshot"));  // interrupted mid-snapshot
     const std::string early = "00000000-0000-4000-8000-000000000000";  // sorts before the snapshot position
     a.store().execute("INSERT INTO users(id, email) VALUES (?, 'local@x.com')", {early});
     a.sync(pages);
@@ -454,7 +454,7 @@ TEST_CASE("a snapshot that had not started yet does not keep rows a push answer 
     Device a(db, "december");
     FlakyTransport cut(a.transport(), [](const std::string& e, int n) { return e == "pull" && n == 1; });
     REQUIRE_THROWS(ferry::SyncClient(a.store(), cut).sync());  // the first snapshot page is lost
-    REQUIRE(a.store().impl().meta("snapshot"));
+    REQUIRE(ferry::detail::impl_of(a.store()).meta("snapshot"));
     const std::string id = "99999999-9999-4999-8999-999999999999";
     a.store().execute("INSERT INTO users(id, email) VALUES (?, 'seen@x.com')", {id});
     ferry::SyncClient(a.store(), a.transport()).push();  // its answer brings the row: marked seen

@@ -108,12 +108,12 @@ TEST_CASE("the same column resolves by (hlc, site), exact ties included", "[inte
         REQUIRE(db.scalar("SELECT name FROM containers") == "from-b");
     }
     SECTION("an exact clock tie goes to the greater site id") {
-        const auto before_a = a.store().impl().clock.last();
-        const auto before_b = b.store().impl().clock.last();
+        const auto before_a = ferry::detail::impl_of(a.store()).clock.last();
+        const auto before_b = ferry::detail::impl_of(b.store()).clock.last();
         // Bring both logical clocks to the same value so the next tick is identical.
         const auto top = std::max(before_a, before_b);
-        a.store().impl().clock.observe(top);
-        b.store().impl().clock.observe(top);
+        ferry::detail::impl_of(a.store()).clock.observe(top);
+        ferry::detail::impl_of(b.store()).clock.observe(top);
         a.store().execute("UPDATE containers SET name = 'tie-a' WHERE id = ?", {k_container});
         b.store().execute("UPDATE containers SET name = 'tie-b' WHERE id = ?", {k_container});
         REQUIRE(a.store().query_value("SELECT max(hlc) FROM ferry_changes")->as_int() ==

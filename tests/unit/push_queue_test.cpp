@@ -70,9 +70,9 @@ std::int64_t push_steps(const ferry::test::TempDir& dir, int tasks) {
     o.push_batch = 10;
     ferry::SyncClient client(s, server, o);
     std::int64_t steps = 0;
-    sqlite3_progress_handler(s.impl().handle(), 100, count_steps, &steps);
+    sqlite3_progress_handler(ferry::detail::impl_of(s).handle(), 100, count_steps, &steps);
     auto rep = client.push();
-    sqlite3_progress_handler(s.impl().handle(), 0, nullptr, nullptr);
+    sqlite3_progress_handler(ferry::detail::impl_of(s).handle(), 0, nullptr, nullptr);
     REQUIRE(rep.applied == tasks + 1);
     REQUIRE(s.status().pending_changes == 0);
     REQUIRE(server.calls == (tasks + 1 + 9) / 10);
