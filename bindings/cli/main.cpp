@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "bindings/cli/daemon.hpp"
+#include "bindings/cli/doctor.hpp"
 #include "bindings/cli/options.hpp"
 #include "ferry/error.hpp"
 #include "ferry/http_transport.hpp"
@@ -258,6 +259,17 @@ int main(int argc, char** argv) {
                        "HOST:PORT for /healthz, /readyz, /metrics and the status page (loopback: 127.0.0.1:9464)");
     (void)daemon_cfg;
 
+    auto* doctor = app.add_subcommand("doctor", "Check a store (integrity, schema, queue) and the server it syncs with");
+    doctor->add_option("--db", db, "Store file")->required();
+    std::string doctor_gateway, doctor_token_file;
+    auto* doctor_url = doctor->add_option("--database-url", url, "Check this database (default: $DATABASE_URL)");
+    auto* doctor_gw = doctor->add_option("--gateway", doctor_gateway, "Check this gateway instead")->excludes(doctor_url);
+    doctor->add_option("--token-file", doctor_token_file, "The user's token for --gateway (default: $FERRY_TOKEN)")
+        ->needs(doctor_gw);
+    bool doctor_local = false;
+    doctor->add_flag("--local", doctor_local, "Check the store only")->excludes(doctor_url)->excludes(doctor_gw);
+    doctor->add_flag("--json", json, "Print JSON");
+
     std::string subject, audience = "authenticated";
     std::int64_t ttl = 3600;
     auto* token = app.add_subcommand("token", "Print an HS256 token signed with FERRY_JWT_SECRET (tests, development)");
@@ -278,6 +290,14 @@ int main(int argc, char** argv) {
             else if (!daemon_store.db.empty()) config.stores.push_back(daemon_store);
             if (!daemon_http.empty()) config.http = daemon_http;
             return ferry::cli::run_daemon(std::move(config), daemon_config);
+        }
+        if (*doctor) {
+            ferry::cli::ServerFactory connect;
+            if (!doctor_local) {
+                const std::string token = doctor_gateway.empty() ? "" : gateway_token(doctor_token_file);
+                connect = [&, token](const std::string& app) { return sync_transport(doctor_gateway, token, url, app); };
+            }
+            return ferry::cli::run_doctor(db, connect, json);
         }
         if (*gateway) {
             ferry::detail::GatewayOptions options;
