@@ -10,6 +10,13 @@
 using ferry::c::guarded;
 using ferry::c::require;
 
+// The C enums mirror the C++ ones value for value (the casts below rely on it).
+static_assert(FERRY_DOMAIN_IO == static_cast<int>(ferry::ErrorDomain::io), "ferry_error_domain follows ErrorDomain");
+static_assert(FERRY_BLOB == static_cast<int>(ferry::Value::Type::blob), "ferry_type follows Value::Type");
+static_assert(FERRY_SERVICE_STOPPED == static_cast<int>(ferry::SyncState::stopped),
+              "ferry_service_state follows SyncState");
+static_assert(FERRY_ERROR_internal == static_cast<int>(ferry::ErrorCode::internal), "codes come from one table");
+
 namespace ferry::c {
 
 namespace {

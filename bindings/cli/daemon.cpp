@@ -31,11 +31,16 @@
 #include "ferry/postgres_transport.hpp"
 #include "ferry/store.hpp"
 #include "ferry/sync_service.hpp"
+#include "sync/gateway/operator_text.hpp"
 
 namespace ferry::cli {
 namespace {
 
 using ojson = nlohmann::ordered_json;
+using detail::age_text;
+using detail::html_escape;
+using detail::label_value;
+using detail::PrometheusText;
 
 [[noreturn]] void bad_config(const std::string& message) {
     throw Error(ErrorDomain::ferry, ErrorCode::invalid_argument, message);
@@ -152,52 +157,16 @@ bool ready(const SyncServiceStatus& s) {
     return s.last_success_unix_ms > 0 && s.state != SyncState::retrying && s.state != SyncState::stopped;
 }
 
-std::string label_value(const std::string& v) {
-    std::string out;
-    for (char c : v) {
-        if (c == '\\' || c == '"') out += '\\';
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        out += c;
-    }
-    return out;
-}
-
-class Metrics {
-public:
-    void family(const std::string& name, const char* type, const std::string& help) {
-        m_out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
-    }
-    void sample(const std::string& name, const std::string& labels, double value) {
-        m_out << name << (labels.empty() ? "" : "{" + labels + "}") << " " << number(value) << "\n";
-    }
-    std::string text() const { return m_out.str(); }
-
-private:
-    /// Whole numbers as integers, others with milliseconds (a timestamp keeps every digit).
-    static std::string number(double v) {
-        char buf[64];
-        if (v == static_cast<double>(static_cast<std::int64_t>(v)))
-            std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
-        else
-            std::snprintf(buf, sizeof buf, "%.3f", v);
-        return buf;
-    }
-    std::ostringstream m_out;
-};
-
 struct Snapshot {
     std::string path, app, mode;
     SyncServiceStatus status;
 };
 
 std::string metrics_text(const std::vector<Snapshot>& stores) {
-    Metrics m;
+    PrometheusText m;
     const double now_s = now_ms() / 1000.0;
     auto store_label = [](const Snapshot& s) { return "store=\"" + label_value(s.path) + "\""; };
-    auto each = [&](const std::string& name, const char* type, const std::string& help,
+    auto each = [&](const std::string& name, const char* type, const char* help,
                     const std::function<double(const SyncServiceStatus&)>& value) {
         m.family(name, type, help);
         for (const auto& s : stores) m.sample(name, store_label(s), value(s.status));
@@ -245,26 +214,9 @@ std::string metrics_text(const std::vector<Snapshot>& stores) {
     return m.text();
 }
 
-std::string html_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
-
-std::string age_text(std::int64_t since_unix_ms) {
-    if (since_unix_ms <= 0) return "never";
-    const std::int64_t s = std::max<std::int64_t>(0, (now_ms() - since_unix_ms) / 1000);
-    if (s < 120) return std::to_string(s) + " s ago";
-    if (s < 7200) return std::to_string(s / 60) + " min ago";
-    return std::to_string(s / 3600) + " h ago";
+/// "never", or how long ago `unix_ms` was.
+std::string ago(std::int64_t unix_ms) {
+    return unix_ms <= 0 ? "never" : age_text((now_ms() - unix_ms) / 1000.0);
 }
 
 /// The operator's page: self-contained (no script, no external asset), refreshed every 5 s.
@@ -285,8 +237,8 @@ std::string status_page(const std::vector<Snapshot>& stores) {
         h << "<tr data-store=\"" << html_escape(s.path) << "\"><td>" << html_escape(s.path) << "</td><td>"
           << html_escape(s.app) << "</td><td>" << s.mode << "</td><td class=\"" << state << "\">" << state
           << "</td><td class=\"num pending\">" << st.pending_changes << "</td><td>"
-          << (st.pending_changes ? age_text(st.oldest_pending_unix_ms) : "-") << "</td><td>"
-          << age_text(st.last_success_unix_ms) << "</td><td class=\"num pushed\">" << st.pushed
+          << (st.pending_changes ? ago(st.oldest_pending_unix_ms) : "-") << "</td><td>"
+          << ago(st.last_success_unix_ms) << "</td><td class=\"num pushed\">" << st.pushed
           << "</td><td class=\"num pulled\">" << st.pulled << "</td><td class=\"num rejected\">" << st.rejected
           << "</td><td class=\"num failed\">" << st.failed_rounds << "</td><td class=\"error\">"
           << (st.last_error.empty() ? "" : html_escape(std::string(error_code_name(st.last_error_code)) + ": " + st.last_error))

@@ -4,7 +4,6 @@
 #include <pybind11/functional.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
-#include <sqlite3.h>
 
 #include <map>
 #include <memory>
@@ -111,44 +110,21 @@ struct Endpoint {
     }
 };
 
-/// `with store.transaction():` as Store::transaction runs a body: BEGIN IMMEDIATE outside any
-/// transaction, a savepoint inside one (the same depth the C++ calls inside see), committed when
-/// the block ends, rolled back when it raises or when the commit fails.
+/// `with store.transaction():` is one level of Store::transaction (Store::Impl::begin_level):
+/// committed when the block ends, rolled back when it raises or when the commit fails.
 class Transaction {
 public:
     explicit Transaction(ferry::Store& store) : m_impl(ferry::detail::impl_of(store)) {}
-    void enter() {
-        m_savepoint = "ferry_tx_" + std::to_string(m_impl.transaction_depth);
-        m_outer = m_impl.transaction_depth == 0 && sqlite3_get_autocommit(m_impl.handle());
-        m_impl.exec(m_outer ? "BEGIN IMMEDIATE" : "SAVEPOINT " + m_savepoint);
-        ++m_impl.transaction_depth;
-    }
+    void enter() { m_level = m_impl.begin_level(); }
     bool exit(const py::object& type, const py::object&, const py::object&) {
-        if (type.is_none()) {
-            try {
-                m_impl.exec(m_outer ? "COMMIT" : "RELEASE " + m_savepoint);
-                --m_impl.transaction_depth;
-                return false;
-            } catch (...) {
-                roll_back();
-                throw;
-            }
-        }
-        roll_back();
+        if (type.is_none()) m_impl.commit_level(m_level);
+        else m_impl.rollback_level(m_level);
         return false;  // the block's exception goes on
     }
 
 private:
-    void roll_back() {
-        --m_impl.transaction_depth;
-        try {
-            m_impl.exec(m_outer ? "ROLLBACK" : "ROLLBACK TO " + m_savepoint + "; RELEASE " + m_savepoint);
-        } catch (...) {  // the original error matters more (SQLite may have rolled back itself)
-        }
-    }
     ferry::Store::Impl& m_impl;
-    std::string m_savepoint;
-    bool m_outer = false;
+    ferry::Store::Impl::TransactionLevel m_level;
 };
 
 /// The service as Python holds it: stopped without the GIL (its callback may need the GIL to

@@ -364,28 +364,45 @@ QueryResult Store::Impl::query(const std::string& sql, const std::vector<Value>&
     });
 }
 
-void Store::Impl::transaction(const std::function<void()>& body) {
-    const std::string sp = "ferry_tx_" + std::to_string(transaction_depth);
-    const bool outer = transaction_depth == 0 && sqlite3_get_autocommit(handle());
-    exec(outer ? "BEGIN IMMEDIATE" : "SAVEPOINT " + sp);
+Store::Impl::TransactionLevel Store::Impl::begin_level() {
+    TransactionLevel level{"ferry_tx_" + std::to_string(transaction_depth),
+                           transaction_depth == 0 && sqlite3_get_autocommit(handle())};
+    exec(level.outer ? "BEGIN IMMEDIATE" : "SAVEPOINT " + level.savepoint);
     ++transaction_depth;
+    return level;
+}
+
+void Store::Impl::commit_level(const TransactionLevel& level) {
+    // A COMMIT can fail too (a deferred foreign key, a full disk) and leaves the transaction
+    // open: it is rolled back like a failed body, or every later transaction would become a
+    // savepoint inside it and nothing would ever be committed.
     try {
-        body();
-        // A COMMIT can fail too (a deferred foreign key, a full disk) and leaves the transaction
-        // open: it is rolled back below like a failed body, or every later transaction would
-        // become a savepoint inside it and nothing would ever be committed.
-        exec(outer ? "COMMIT" : "RELEASE " + sp);
+        exec(level.outer ? "COMMIT" : "RELEASE " + level.savepoint);
     } catch (...) {
-        --transaction_depth;
-        try {
-            exec(outer ? "ROLLBACK" : "ROLLBACK TO " + sp + "; RELEASE " + sp);
-        } catch (...) {
-            // The original error matters more than a failed rollback (which SQLite may have
-            // done itself already, e.g. after SQLITE_FULL).
-        }
+        rollback_level(level);
         throw;
     }
     --transaction_depth;
+}
+
+void Store::Impl::rollback_level(const TransactionLevel& level) noexcept {
+    --transaction_depth;
+    try {
+        exec(level.outer ? "ROLLBACK" : "ROLLBACK TO " + level.savepoint + "; RELEASE " + level.savepoint);
+    } catch (...) {
+        // The original error matters more than a failed rollback.
+    }
+}
+
+void Store::Impl::transaction(const std::function<void()>& body) {
+    const TransactionLevel level = begin_level();
+    try {
+        body();
+    } catch (...) {
+        rollback_level(level);
+        throw;
+    }
+    commit_level(level);
 }
 
 std::optional<std::string> Store::Impl::meta(const std::string& key) {

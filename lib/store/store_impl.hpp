@@ -96,6 +96,18 @@ struct Store::Impl {
     QueryResult query(const std::string& sql, const std::vector<Value>& params);
     void transaction(const std::function<void()>& body);
 
+    /// One level of transaction(), for a caller whose body is not a function (a Python `with`
+    /// block): BEGIN IMMEDIATE outside any transaction, else a savepoint.
+    struct TransactionLevel {
+        std::string savepoint;
+        bool outer = false;
+    };
+    TransactionLevel begin_level();
+    /// Commits the level; a COMMIT that fails rolls it back and throws.
+    void commit_level(const TransactionLevel& level);
+    /// Rolls the level back. Never throws: SQLite may have rolled back by itself (SQLITE_FULL).
+    void rollback_level(const TransactionLevel& level) noexcept;
+
     std::optional<std::string> meta(const std::string& key);
     void set_meta(const std::string& key, const std::string& value);
 

@@ -1,6 +1,7 @@
 // sync/gateway/operator_views.cpp: see operator_views.hpp. Metric names and meanings are listed
 // in docs/gateway.md; a user id never becomes a label (sites are labelled by their id only).
 #include "sync/gateway/operator_views.hpp"
+#include "sync/gateway/operator_text.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -10,49 +11,6 @@
 
 namespace ferry::detail {
 namespace {
-
-/// A label value in the exposition format: backslash, quote and newline escaped.
-std::string label_value(const std::string& v) {
-    std::string out;
-    for (char c : v) {
-        if (c == '\n') {
-            out += "\\n";
-            continue;
-        }
-        if (c == '\\' || c == '"') out += '\\';
-        out += c;
-    }
-    return out;
-}
-
-/// Whole numbers as integers; others with microseconds (a Unix timestamp keeps its digits).
-std::string number(double v) {
-    char buf[64];
-    if (std::fabs(v) < 9e15 && v == std::floor(v))
-        std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
-    else
-        std::snprintf(buf, sizeof buf, "%.6f", v);
-    return buf;
-}
-
-class PrometheusText {
-public:
-    void family(const std::string& name, const char* type, const char* help) {
-        m_out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
-    }
-    void sample(const std::string& name, const std::string& labels, double value) {
-        m_out << name << (labels.empty() ? "" : "{" + labels + "}") << " " << number(value) << "\n";
-    }
-    /// A family of one sample without labels.
-    void single(const std::string& name, const char* type, const char* help, double value) {
-        family(name, type, help);
-        sample(name, "", value);
-    }
-    std::string text() const { return m_out.str(); }
-
-private:
-    std::ostringstream m_out;
-};
 
 std::string endpoint_label(Endpoint e) { return std::string("endpoint=\"") + endpoint_name(e) + "\""; }
 
@@ -127,21 +85,6 @@ void database_figures(PrometheusText& m, const OperatorSnapshot& s) {
              static_cast<double>(position_xid(s.database->trim_horizon)));
 }
 
-std::string html_escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        case '\'': out += "&#39;"; break;
-        default: out += c;
-        }
-    }
-    return out;
-}
-
 std::string utc_time(double unix_s) {
     const auto t = static_cast<std::time_t>(unix_s);
     std::tm tm{};
@@ -151,13 +94,6 @@ std::string utc_time(double unix_s) {
     return buf;
 }
 
-std::string age_text(double seconds) {
-    const auto s = static_cast<long long>(std::max(0.0, seconds));
-    if (s < 120) return std::to_string(s) + " s ago";
-    if (s < 7200) return std::to_string(s / 60) + " min ago";
-    if (s < 172800) return std::to_string(s / 3600) + " h ago";
-    return std::to_string(s / 86400) + " days ago";
-}
 
 std::string behind_text(std::int64_t n) {
     if (n < 0) return "?";

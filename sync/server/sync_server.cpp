@@ -558,6 +558,10 @@ protocol::Clocks SyncServer::clocks_for(pqxx::transaction_base& tx, const json& 
     // HLC's receive rule (DESIGN.md decision 1): the device ratchets past every clock it receives
     // (max_hlc, the greatest recorded for any of the answer's rows), so an edit it makes after
     // seeing them is ordered after each of their values. One statement with the server's clock.
+    if (keys.empty()) {  // a snapshot page read its rows' clocks itself; a lease has no rows
+        const auto now = tx.exec("SELECT ferry.now_hlc()");
+        return protocol::Clocks{now[0][0].as<std::int64_t>(), at_least, m_options.max_clock_skew_ms};
+    }
     auto r = tx.exec_params("SELECT ferry.now_hlc(), coalesce(max(" + std::string(k_newest_clock) +
                                 "), 0) FROM jsonb_array_elements($1::jsonb) k JOIN ferry.rows r ON r.tbl = k ->> 0 AND "
                                 "r.pk = k -> 1",

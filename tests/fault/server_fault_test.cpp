@@ -24,6 +24,7 @@
 #include "ferry/sync.hpp"
 #include "tests/fault/fault_support.hpp"
 #include "tests/fault/worlds.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/temp_dir.hpp"
 
 using namespace ferry;
@@ -514,11 +515,7 @@ TEST_CASE("two daemons keep two stores in sync across a PostgreSQL restart, by t
     auto count = [](Store& s, const std::string& email) {
         return s.query_value("SELECT count(*) FROM users WHERE email = ?", {email})->as_int();
     };
-    auto eventually = [](const std::function<bool()>& done, double seconds) {
-        const double deadline = now_s() + seconds;
-        while (!done() && now_s() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        return done();
-    };
+    using test::eventually;
     a.execute("INSERT INTO users(id, email) VALUES (?, 'before@x.org')", {Store::new_id()});
     REQUIRE(eventually([&] { return count(b, "before@x.org") == 1; }, 30));
 

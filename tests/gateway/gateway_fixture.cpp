@@ -224,6 +224,22 @@ std::string header_of(const std::string& raw, const std::string& name) {
     return "";
 }
 
+HttpAnswer http_send(int port, const std::string& request) {
+    HttpAnswer a;
+    a.raw = raw_http(port, request);
+    a.status = status_of(a.raw);
+    a.body = body_of(a.raw);
+    return a;
+}
+
+HttpAnswer http_get(int port, const std::string& path) { return http_send(port, http_request("GET", path, {})); }
+
+HttpAnswer http_post(int port, const std::string& path, const std::string& token, const std::string& body,
+                     std::vector<std::string> headers) {
+    if (!token.empty()) headers.push_back("Authorization: Bearer " + token);
+    return http_send(port, http_request("POST", path, headers, body));
+}
+
 std::string gateway_login(const PgDatabase& db) {
     db.exec("DO $$ BEGIN CREATE ROLE ferry_gateway_test LOGIN PASSWORD 'gateway-pw' NOSUPERUSER NOBYPASSRLS; "
             "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");

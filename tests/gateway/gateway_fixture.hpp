@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <nlohmann/json.hpp>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,23 @@ int status_of(const std::string& raw);
 std::string body_of(const std::string& raw);
 /// The value of header `name` (case-insensitive) in a raw answer; "" when absent.
 std::string header_of(const std::string& raw, const std::string& name);
+
+/// An answer read to its end: its status, every byte, its body.
+struct HttpAnswer {
+    int status = 0;
+    std::string raw;
+    std::string body;
+    /// The value of header `name` (case-insensitive), "" when absent.
+    std::string header(const std::string& name) const { return header_of(raw, name); }
+    nlohmann::json json_body() const { return nlohmann::json::parse(body); }
+};
+
+/// Sends `request` (raw bytes) to 127.0.0.1:port and reads the whole answer.
+HttpAnswer http_send(int port, const std::string& request);
+HttpAnswer http_get(int port, const std::string& path);
+/// A POST with `Authorization: Bearer token` (none when `token` is empty) and the extra headers.
+HttpAnswer http_post(int port, const std::string& path, const std::string& token, const std::string& body,
+                     std::vector<std::string> headers = {});
 
 /// An HS256 token from `ferry token` (the CLI, as an operator would mint it).
 std::string cli_token(const std::string& sub, int ttl_s = 600, const std::string& aud = "authenticated");

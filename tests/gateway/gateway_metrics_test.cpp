@@ -25,25 +25,12 @@ namespace {
 
 const std::string k_app = "projectme";
 
-struct Answer {
-    int status = 0;
-    std::string raw;
-    std::string body;
-    std::string header(const std::string& name) const { return header_of(raw, name); }
-};
+using Answer = HttpAnswer;
 
-Answer send(int port, const std::string& request) {
-    Answer a;
-    a.raw = raw_http(port, request);
-    a.status = status_of(a.raw);
-    a.body = body_of(a.raw);
-    return a;
-}
-
-Answer get(int port, const std::string& path) { return send(port, http_request("GET", path, {})); }
+Answer get(int port, const std::string& path) { return http_get(port, path); }
 
 Answer post(int port, const std::string& path, const std::string& token, const std::string& body) {
-    return send(port, http_request("POST", path, {"Authorization: Bearer " + token}, body));
+    return http_post(port, path, token, body);
 }
 
 std::string pull_body(const std::string& site, const std::string& cursor = "", int wait_ms = -1) {

@@ -24,50 +24,14 @@ namespace {
 
 const std::string k_app = "projectme";
 
-struct Answer {
-    int status = 0;
-    std::string raw;   ///< every byte received
-    std::string head;  ///< status line and headers
-    std::string body;
-    json json_body() const { return json::parse(body); }
-    /// The value of header `name` (case-insensitive), "" when absent.
-    std::string header(const std::string& name) const {
-        std::istringstream lines(head);
-        std::string line;
-        auto lower = [](std::string s) {
-            for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            return s;
-        };
-        while (std::getline(lines, line)) {
-            const auto colon = line.find(':');
-            if (colon != std::string::npos && lower(line.substr(0, colon)) == lower(name)) {
-                auto v = line.substr(colon + 1);
-                while (!v.empty() && (v.front() == ' ')) v.erase(0, 1);
-                while (!v.empty() && (v.back() == '\r' || v.back() == ' ')) v.pop_back();
-                return v;
-            }
-        }
-        return "";
-    }
-};
-
-Answer send_request(int port, const std::string& request) {
-    Answer a;
-    a.raw = raw_http(port, request);
-    a.status = status_of(a.raw);
-    const auto end = a.raw.find("\r\n\r\n");
-    a.head = a.raw.substr(0, end);
-    a.body = body_of(a.raw);
-    return a;
-}
+using Answer = HttpAnswer;
 
 Answer post(int port, const std::string& path, const std::string& token, const std::string& body,
             std::vector<std::string> headers = {}) {
-    if (!token.empty()) headers.push_back("Authorization: Bearer " + token);
-    return send_request(port, http_request("POST", path, headers, body));
+    return http_post(port, path, token, body, std::move(headers));
 }
 
-Answer get(int port, const std::string& path) { return send_request(port, http_request("GET", path, {})); }
+Answer get(int port, const std::string& path) { return http_get(port, path); }
 
 std::string gzip(const std::string& data) {
     z_stream z{};

@@ -13,27 +13,18 @@
 #include "ferry/error.hpp"
 #include "ferry/sync_service.hpp"
 #include "tests/support/device.hpp"
+#include "tests/support/eventually.hpp"
 #include "tests/support/store_checks.hpp"
 
 using ferry::Store;
 using ferry::SyncService;
 using ferry::SyncServiceOptions;
 using ferry::test::Device;
+using ferry::test::eventually;
 using ferry::test::PgDatabase;
 using ferry::test::text;
 
 namespace {
-/// Polls `done` every 10 ms until it holds or 20 s pass (a generous bound on a busy machine; the
-/// test asserts the outcome, never the time).
-bool eventually(const std::function<bool()>& done) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-        if (done()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return done();
-}
-
 /// Options for a test: no idle rounds, so that only local writes and the feed cause rounds.
 SyncServiceOptions live_only() {
     SyncServiceOptions o;
