@@ -880,6 +880,15 @@ public:
         return h;
     }
 
+    /// Whether a row other than `except_id` holds `value` in `table`.`column` now.
+    bool holds(const std::string& table, const std::string& column, const std::string& value, const std::string& except_id) {
+        pqxx::work tx(m_conn);
+        auto r = tx.exec("SELECT count(*) FROM " + quoted(table) + " WHERE " + quoted(column) + "::text = " + tx.quote(value) +
+                         " AND id::text <> " + tx.quote(except_id));
+        tx.commit();
+        return r[0][0].as<int>() > 0;
+    }
+
     bool exists(const std::string& table, const std::string& id) {
         pqxx::work tx(m_conn);
         auto r = tx.exec("SELECT count(*) FROM " + quoted(table) + " WHERE id::text = " + tx.quote(id));
@@ -1582,6 +1591,9 @@ void explain_rejection(Round& R, Replica& r, Store& s, const std::string& table,
             // A holder explains the clash unless this device removed it before it wrote the
             // refused value (then the refusal would be a bug of merge order), and nobody gave it
             // a unique value again since (another device re-creating it keeps the value).
+            // A holder the server still has after this batch explains it too: this device's
+            // removal of it lost to a newer write (another device re-created it with a newer clock).
+            explained = explained || R.server->holds(table, col, vals[col].get<std::string>(), id);
             const auto& removed = R.ledger.removed[r.name];
             const int gave = R.ledger.gave[r.name].count(id) ? R.ledger.gave[r.name].at(id) : 0;
             for (const auto& holder : it->second) {
