@@ -6,6 +6,7 @@
 
 #include "bindings/c/handles.hpp"
 #include "ferry/http_transport.hpp"
+#include "ferry/outcomes.hpp"
 
 using ferry::c::guarded;
 using ferry::c::require;
@@ -103,6 +104,12 @@ ferry_sync_report_t report_of(const ferry::SyncReport& r) {
     return ferry_sync_report_t{r.pushed, r.applied, r.superseded, r.rejected, r.pulled, r.leased};
 }
 
+ferry_sync_report_t sync_round(ferry_store* store, ferry::Transport& transport) {
+    ferry::SyncOptions options;
+    options.on_remote_changes = [store](const std::vector<ferry::RemoteChange>& v) { store->changes.deliver(v); };
+    return report_of(ferry::SyncClient(store->store, transport, std::move(options)).sync());
+}
+
 ferry_service* start_service(const char* path, ferry::SyncService::TransportFactory connect,
                              ferry::SyncService::FeedFactory feed, ferry_service_callback callback, void* context) {
     require(path, "path");
@@ -111,6 +118,7 @@ ferry_service* start_service(const char* path, ferry::SyncService::TransportFact
     handle->context = context;
     ferry::SyncServiceOptions options;
     ferry_service* raw = handle.get();
+    options.sync.on_remote_changes = [raw](const std::vector<ferry::RemoteChange>& v) { raw->changes.deliver(v); };
     options.on_status = [raw](const ferry::SyncServiceStatus& s) {
         if (!raw->callback) return;
         const ferry_service_status_t status = c_status(s);
@@ -122,6 +130,22 @@ ferry_service* start_service(const char* path, ferry::SyncService::TransportFact
 }
 
 }  // namespace ferry::c
+
+void ferry_change_sink::set(ferry_change_callback cb, void* ctx) {
+    std::lock_guard<std::mutex> lock(mutex);
+    callback = cb;
+    context = ctx;
+}
+
+void ferry_change_sink::deliver(const std::vector<ferry::RemoteChange>& changes) {
+    std::lock_guard<std::mutex> lock(mutex);
+    if (!callback || changes.empty()) return;
+    std::vector<ferry_change_t> out;
+    out.reserve(changes.size());
+    for (const auto& c : changes)
+        out.push_back(ferry_change_t{c.table.c_str(), c.key_json.c_str(), c.deleted, c.lost.c_str(), c.outcome_id});
+    callback(out.data(), out.size(), context);
+}
 
 extern "C" {
 
@@ -309,8 +333,8 @@ bool ferry_sync_gateway(ferry_store* store, const char* url, const char* token, 
         ferry::HttpOptions options;
         options.bearer_token = token;
         auto transport = ferry::connect_gateway(url, options);
-        const auto r = ferry::SyncClient(store->store, *transport).sync();
-        if (report) *report = ferry::c::report_of(r);
+        const ferry_sync_report_t r = ferry::c::sync_round(store, *transport);
+        if (report) *report = r;
         return true;
     });
 }
@@ -326,6 +350,73 @@ char* ferry_rejected_json(ferry_store* store, ferry_error_t* error) {
     });
 }
 
+void ferry_store_on_changes(ferry_store* store, ferry_change_callback callback, void* context) {
+    if (store) store->changes.set(callback, context);
+}
+
+char* ferry_outcomes_json(ferry_store* store, const char* outcome, bool include_resolved, ferry_error_t* error) {
+    return guarded<char*>(error, nullptr, [&] {
+        require(store, "store");
+        ferry::OutcomeFilter filter;
+        filter.outcome = outcome ? outcome : "";
+        filter.include_resolved = include_resolved;
+        return ferry::c::copy_string(ferry::write_outcomes_json(store->store, filter));
+    });
+}
+
+bool ferry_outcome_retry(ferry_store* store, int64_t id, const char* changes_json, ferry_error_t* error) {
+    return guarded<bool>(error, false, [&] {
+        require(store, "store");
+        ferry::retry_write(store->store, id, changes_json ? changes_json : "");
+        return true;
+    });
+}
+
+bool ferry_outcome_restore(ferry_store* store, int64_t id, ferry_error_t* error) {
+    return guarded<bool>(error, false, [&] {
+        require(store, "store");
+        ferry::restore_write(store->store, id);
+        return true;
+    });
+}
+
+bool ferry_outcome_discard(ferry_store* store, int64_t id, ferry_error_t* error) {
+    return guarded<bool>(error, false, [&] {
+        require(store, "store");
+        if (!ferry::discard_write(store->store, id))
+            throw ferry::Error(ferry::ErrorDomain::ferry, ferry::ErrorCode::not_found,
+                               "no unresolved write outcome " + std::to_string(id));
+        return true;
+    });
+}
+
+bool ferry_outcome_watch(ferry_store* store, const char* const* tables, size_t count, int max_age_days,
+                         int64_t max_count, ferry_error_t* error) {
+    return guarded<bool>(error, false, [&] {
+        require(store, "store");
+        if (count > 0) require(tables, "tables");
+        ferry::OutcomePolicy policy = ferry::outcome_policy(store->store);
+        policy.watch.clear();
+        for (size_t i = 0; i < count; ++i) {
+            require(tables[i], "tables[i]");
+            policy.watch.emplace_back(tables[i]);
+        }
+        if (max_age_days > 0) policy.max_age_days = max_age_days;
+        if (max_count > 0) policy.max_count = max_count;
+        ferry::set_outcome_policy(store->store, policy);
+        return true;
+    });
+}
+
+char* ferry_write_status(ferry_store* store, const char* table, const char* key_json, ferry_error_t* error) {
+    return guarded<char*>(error, nullptr, [&] {
+        require(store, "store");
+        require(table, "table");
+        require(key_json, "key_json");
+        return ferry::c::copy_string(ferry::write_status(store->store, table, key_json));
+    });
+}
+
 ferry_service* ferry_service_start_gateway(const char* path, const char* url, const char* token,
                                            ferry_service_callback callback, void* context, ferry_error_t* error) {
     return guarded<ferry_service*>(error, nullptr, [&] {
@@ -338,6 +429,10 @@ ferry_service* ferry_service_start_gateway(const char* path, const char* url, co
             path, [base, options] { return ferry::connect_gateway(base, options); },
             [base, options] { return ferry::gateway_changes(base, options); }, callback, context);
     });
+}
+
+void ferry_service_on_changes(ferry_service* service, ferry_change_callback callback, void* context) {
+    if (service) service->changes.set(callback, context);
 }
 
 void ferry_service_sync_now(ferry_service* service) {

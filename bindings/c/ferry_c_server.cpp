@@ -14,8 +14,8 @@ bool ferry_sync_postgres(ferry_store* store, const char* conninfo, ferry_sync_re
         ferry::c::require(store, "store");
         ferry::c::require(conninfo, "conninfo");
         auto transport = ferry::connect_postgres(conninfo, store->store.app());
-        const auto r = ferry::SyncClient(store->store, *transport).sync();
-        if (report) *report = ferry::c::report_of(r);
+        const ferry_sync_report_t r = ferry::c::sync_round(store, *transport);
+        if (report) *report = r;
         return true;
     });
 }

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
+#include <vector>
 #include <new>
 #include <utility>
 
@@ -12,8 +14,19 @@
 #include "ferry/sync.hpp"
 #include "ferry/sync_service.hpp"
 
+/// Where a handle's syncs report changed rows (ferry_store_on_changes, ferry_service_on_changes).
+struct ferry_change_sink {
+    std::mutex mutex;  // a service's thread reads it while the app may set it
+    ferry_change_callback callback = nullptr;
+    void* context = nullptr;
+    void set(ferry_change_callback cb, void* ctx);
+    /// Delivers `changes` to the callback, if one is set.
+    void deliver(const std::vector<ferry::RemoteChange>& changes);
+};
+
 struct ferry_store {
     ferry::Store store;
+    ferry_change_sink changes;
 };
 
 struct ferry_rows {
@@ -21,6 +34,7 @@ struct ferry_rows {
 };
 
 struct ferry_service {
+    ferry_change_sink changes;  // before the service: it outlives the service's thread
     std::unique_ptr<ferry::SyncService> service;
     ferry_service_callback callback = nullptr;
     void* context = nullptr;
@@ -54,6 +68,9 @@ R guarded(ferry_error_t* error, R failed, F&& body) noexcept {
 void require(const void* p, const char* what);
 
 ferry_sync_report_t report_of(const ferry::SyncReport& r);
+
+/// One sync round of `store` through `transport`, its changed rows reported to the store's sink.
+ferry_sync_report_t sync_round(ferry_store* store, ferry::Transport& transport);
 
 /// A service handle around a started SyncService whose status goes to `callback`.
 ferry_service* start_service(const char* path, ferry::SyncService::TransportFactory connect,

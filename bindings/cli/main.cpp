@@ -19,6 +19,7 @@
 #include "bindings/cli/daemon.hpp"
 #include "bindings/cli/doctor.hpp"
 #include "bindings/cli/options.hpp"
+#include "bindings/cli/outcomes.hpp"
 #include "ferry/error.hpp"
 #include "ferry/http_transport.hpp"
 #include "ferry/postgres_transport.hpp"
@@ -204,7 +205,10 @@ int main(int argc, char** argv) {
     sync->add_flag("--quiet,-q", quiet, "No progress on stderr");
     sync->add_flag("--json", json, "Print the round's report as JSON");
 
-    auto* rejected = app.add_subcommand("rejected", "List the local writes the server refused");
+    ferry::cli::OutcomesCommand outcomes;
+    ferry::cli::add_outcomes_command(app, outcomes);
+
+    auto* rejected = app.add_subcommand("rejected", "List the local writes the server refused (ferry outcomes --rejected)");
     rejected->add_option("--db", db, "Store file")->required();
     rejected->add_flag("--json", json, "Print JSON");
     std::vector<std::int64_t> dismiss;
@@ -291,6 +295,7 @@ int main(int argc, char** argv) {
             if (!daemon_http.empty()) config.http = daemon_http;
             return ferry::cli::run_daemon(std::move(config), daemon_config);
         }
+        if (*outcomes.list) return ferry::cli::run_outcomes(outcomes);
         if (*doctor) {
             ferry::cli::ServerFactory connect;
             if (!doctor_local) {
@@ -364,7 +369,10 @@ int main(int argc, char** argv) {
                           << " ids\n";
             }
             if (r.rejected > 0)
-                std::cerr << "ferry: " << r.rejected << " writes were refused; see: ferry rejected --db " << db << "\n";
+                std::cerr << "ferry: " << r.rejected << " writes were refused; see: ferry outcomes --rejected --db " << db << "\n";
+            if (r.superseded > 0)
+                std::cerr << "ferry: " << r.superseded << " writes lost to newer ones; see: ferry outcomes --superseded --db "
+                          << db << " (kept for watched tables: ferry outcomes watch)\n";
             for (const auto& w : r.warnings) std::cerr << "ferry: warning: " << w << "\n";
         } else if (*rejected) {
             auto store = ferry::Store::open_existing(db);

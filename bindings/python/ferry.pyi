@@ -33,11 +33,31 @@ class Store:
     def status(self) -> Dict[str, Any]: ...
     def sync(self, *, gateway: Optional[str] = None, token: Optional[str] = None,
              database_url: Optional[str] = None,
-             on_change: Optional[Callable[[str, str, bool], None]] = None) -> Dict[str, Any]:
+             on_change: Optional[Callable[[str, str, bool], None]] = None,
+             on_lost: Optional[Callable[[Dict[str, Any]], None]] = None) -> Dict[str, Any]:
         """One round (lease, push, pull) through the gateway (with the user's token) or directly.
         The GIL is released while it runs; `on_change(table, key_json, deleted)` is called for
-        each row the round brought."""
+        each row the round brought, `on_lost({table, key, lost, lost_columns, outcome_id})` for
+        each row whose local write lost ("superseded" or "rejected")."""
     def rejected(self) -> List[Dict[str, Any]]: ...
+    # The write-outcome ledger (docs/outcomes.md).
+    def outcomes(self, outcome: Optional[str] = None, *, table: Optional[str] = None,
+                 include_resolved: bool = False, limit: int = 0) -> List[Dict[str, Any]]:
+        """Recorded outcomes ("applied", "superseded", "rejected"), oldest first, as
+        `ferry outcomes --json` prints them."""
+    def retry(self, id: int, changes: Optional[Dict[str, Any]] = None) -> None:
+        """Writes a rejected write again as a new local write, `changes` on top."""
+    def restore(self, id: int) -> None:
+        """Writes a superseded write's losing values again, so that they win."""
+    def discard(self, id: int) -> bool:
+        """Marks an outcome discarded; False if there is no unresolved outcome `id`."""
+    def watch_outcomes(self, tables: Sequence[str], *, max_age_days: Optional[int] = None,
+                       max_count: Optional[int] = None) -> None:
+        """Keeps applied and superseded outcomes of these tables ("*": all); [] keeps only rejections."""
+    def outcome_policy(self) -> Dict[str, Any]: ...
+    def write_status(self, table: str, key: Any) -> str:
+        """"pending", "applied", "superseded", "rejected" or "unknown" for a row's latest write
+        (`key`: its key value, or a list of them)."""
 
 class SyncService:
     """Keeps the store file at `path` in sync on threads of its own (live: LISTEN or long polls)

@@ -12,6 +12,7 @@
 
 #include "ferry/error.hpp"
 #include "ferry/http_transport.hpp"
+#include "ferry/outcomes.hpp"
 #include "ferry/postgres_transport.hpp"
 #include "ferry/store.hpp"
 #include "ferry/sync.hpp"
@@ -140,6 +141,17 @@ struct PyService {
     }
 };
 
+/// A row whose local write lost, for on_lost.
+py::dict lost_dict(const ferry::RemoteChange& r) {
+    py::dict d;
+    d["table"] = r.table;
+    d["key"] = r.key_json;
+    d["lost"] = r.lost;
+    d["lost_columns"] = r.lost_columns;
+    d["outcome_id"] = r.outcome_id;
+    return d;
+}
+
 }  // namespace
 
 PYBIND11_MODULE(ferry, m) {
@@ -214,14 +226,18 @@ PYBIND11_MODULE(ferry, m) {
              })
         .def("sync",
              [](ferry::Store& s, std::optional<std::string> gateway, std::optional<std::string> token,
-                std::optional<std::string> database_url, std::function<void(std::string, std::string, bool)> on_change) {
+                std::optional<std::string> database_url, std::function<void(std::string, std::string, bool)> on_change,
+                std::function<void(py::dict)> on_lost) {
                  const Endpoint e{gateway, token, database_url};
                  e.check();
                  ferry::SyncOptions o;
-                 if (on_change)
-                     o.on_remote_changes = [on_change](const std::vector<ferry::RemoteChange>& rows) {
+                 if (on_change || on_lost)
+                     o.on_remote_changes = [on_change, on_lost](const std::vector<ferry::RemoteChange>& rows) {
                          py::gil_scoped_acquire gil;
-                         for (const auto& r : rows) on_change(r.table, r.key_json, r.deleted);
+                         for (const auto& r : rows) {
+                             if (on_change) on_change(r.table, r.key_json, r.deleted);
+                             if (on_lost && !r.lost.empty()) on_lost(lost_dict(r));
+                         }
                      };
                  ferry::SyncReport report;
                  {
@@ -232,7 +248,7 @@ PYBIND11_MODULE(ferry, m) {
                  return report_dict(report);
              },
              py::kw_only(), py::arg("gateway") = py::none(), py::arg("token") = py::none(),
-             py::arg("database_url") = py::none(), py::arg("on_change") = nullptr)
+             py::arg("database_url") = py::none(), py::arg("on_change") = nullptr, py::arg("on_lost") = nullptr)
         .def("rejected",
              [](ferry::Store& s) {
                  py::list out;
@@ -248,7 +264,54 @@ PYBIND11_MODULE(ferry, m) {
                      out.append(d);
                  }
                  return out;
-             });
+             })
+        .def("outcomes",
+             [](ferry::Store& s, std::optional<std::string> outcome, std::optional<std::string> table, bool include_resolved,
+                std::int64_t limit) {
+                 ferry::OutcomeFilter f;
+                 f.outcome = outcome.value_or("");
+                 f.table = table.value_or("");
+                 f.include_resolved = include_resolved;
+                 f.limit = limit;
+                 return py::module_::import("json").attr("loads")(ferry::write_outcomes_json(s, f));
+             },
+             py::arg("outcome") = py::none(), py::kw_only(), py::arg("table") = py::none(),
+             py::arg("include_resolved") = false, py::arg("limit") = 0)
+        .def("retry",
+             [](ferry::Store& s, std::int64_t id, std::optional<py::dict> changes) {
+                 const std::string text =
+                     changes ? py::module_::import("json").attr("dumps")(*changes).cast<std::string>() : std::string();
+                 ferry::retry_write(s, id, text);
+             },
+             py::arg("id"), py::arg("changes") = py::none())
+        .def("restore", [](ferry::Store& s, std::int64_t id) { ferry::restore_write(s, id); }, py::arg("id"))
+        .def("discard", [](ferry::Store& s, std::int64_t id) { return ferry::discard_write(s, id); }, py::arg("id"))
+        .def("watch_outcomes",
+             [](ferry::Store& s, std::vector<std::string> tables, std::optional<int> max_age_days,
+                std::optional<std::int64_t> max_count) {
+                 ferry::OutcomePolicy p = ferry::outcome_policy(s);
+                 p.watch = std::move(tables);
+                 if (max_age_days) p.max_age_days = *max_age_days;
+                 if (max_count) p.max_count = *max_count;
+                 ferry::set_outcome_policy(s, p);
+             },
+             py::arg("tables"), py::kw_only(), py::arg("max_age_days") = py::none(), py::arg("max_count") = py::none())
+        .def("outcome_policy",
+             [](ferry::Store& s) {
+                 const ferry::OutcomePolicy p = ferry::outcome_policy(s);
+                 py::dict d;
+                 d["watch"] = p.watch;
+                 d["max_age_days"] = p.max_age_days;
+                 d["max_count"] = p.max_count;
+                 return d;
+             })
+        .def("write_status",
+             [](ferry::Store& s, const std::string& table, const py::object& key) {
+                 py::object k = py::isinstance<py::list>(key) || py::isinstance<py::tuple>(key) ? py::list(key) : py::list();
+                 if (!py::isinstance<py::list>(key) && !py::isinstance<py::tuple>(key)) k.attr("append")(key);
+                 return ferry::write_status(s, table, py::module_::import("json").attr("dumps")(k).cast<std::string>());
+             },
+             py::arg("table"), py::arg("key"));
 
     py::class_<PyService>(m, "SyncService")
         .def(py::init([](const std::string& path, std::optional<std::string> gateway, std::optional<std::string> token,

@@ -159,6 +159,51 @@ bool ferry_sync_postgres(ferry_store* store, const char* conninfo, ferry_sync_re
 /** The writes the server refused, as a JSON array (ferry_free() it), oldest first. */
 char* ferry_rejected_json(ferry_store* store, ferry_error_t* error);
 
+/* ---- Change notifications ------------------------------------------------------------------ */
+
+/** A row a sync brought to the server's state: for the app to refresh what it shows. */
+typedef struct ferry_change_t {
+    const char* table;
+    const char* key_json;  /**< the row's primary key as a JSON array */
+    bool deleted;          /**< the row is gone */
+    /** "" for a row a pull brought or a write that was applied; "superseded" or "rejected" when
+     *  this device's write of the row did not win (docs/outcomes.md). */
+    const char* lost;
+    int64_t outcome_id;    /**< its write-outcome ledger entry, 0 when none was kept */
+} ferry_change_t;
+
+/** Called after each committed pull page or push answer, on the thread that syncs (the caller of
+ *  ferry_sync_*, or a service's own thread). `changes` and its strings are valid during the call
+ *  only. It must not call ferry_service_free() on the service that calls it. */
+typedef void (*ferry_change_callback)(const ferry_change_t* changes, size_t count, void* context);
+
+/** Sets the callback the store's syncs (ferry_sync_gateway, ferry_sync_postgres) report changed
+ *  rows to; NULL removes it. */
+void ferry_store_on_changes(ferry_store* store, ferry_change_callback callback, void* context);
+
+/* ---- The write-outcome ledger (docs/outcomes.md) --------------------------------------------- */
+
+/** Recorded outcomes of pushed writes, oldest first, as a JSON array (ferry_free() it).
+ *  `outcome`: "applied", "superseded", "rejected", or NULL/"" for all; `include_resolved`: also
+ *  those retried, restored or discarded. */
+char* ferry_outcomes_json(ferry_store* store, const char* outcome, bool include_resolved, ferry_error_t* error);
+/** Writes a rejected write's values again as a new local write, with `changes_json` (a JSON
+ *  object of column values, or NULL) on top; the next sync pushes it. */
+bool ferry_outcome_retry(ferry_store* store, int64_t id, const char* changes_json, ferry_error_t* error);
+/** Writes a superseded write's losing values again as a new local write, which wins. */
+bool ferry_outcome_restore(ferry_store* store, int64_t id, ferry_error_t* error);
+/** Marks an outcome discarded (the app accepts the server's state); FERRY_ERROR_not_found when
+ *  there is no unresolved outcome `id`. */
+bool ferry_outcome_discard(ferry_store* store, int64_t id, ferry_error_t* error);
+/** Which tables' applied and superseded outcomes the ledger keeps (`tables`: `count` names, "*"
+ *  for every table; count 0: none), and its pruning limits (0: leave as they are). Rejected
+ *  writes are always kept. */
+bool ferry_outcome_watch(ferry_store* store, const char* const* tables, size_t count, int max_age_days,
+                         int64_t max_count, ferry_error_t* error);
+/** What became of the latest write of one row (`key_json`: its key as a JSON array): "pending",
+ *  "applied", "superseded", "rejected" or "unknown" (ferry_free() it). */
+char* ferry_write_status(ferry_store* store, const char* table, const char* key_json, ferry_error_t* error);
+
 /* ---- The sync service (live sync, docs/daemon.md) -------------------------------------------- */
 
 typedef struct ferry_service ferry_service;
@@ -189,6 +234,8 @@ ferry_service* ferry_service_start_gateway(const char* path, const char* url, co
 /** The same, directly against PostgreSQL (LISTEN); needs libferry_server. */
 ferry_service* ferry_service_start_postgres(const char* path, const char* conninfo, ferry_service_callback callback,
                                             void* context, ferry_error_t* error);
+/** Sets the callback the service reports changed rows to (on its own thread); NULL removes it. */
+void ferry_service_on_changes(ferry_service* service, ferry_change_callback callback, void* context);
 /** Asks for a round now. */
 void ferry_service_sync_now(ferry_service* service);
 void ferry_service_status(const ferry_service* service, ferry_service_status_t* out);

@@ -38,6 +38,14 @@ struct RemoteChange {
     std::string table;
     std::string key_json;  ///< the row's primary key as a JSON array
     bool deleted = false;
+    /// For the row of a pushed local write that did not win: "superseded" (it lost
+    /// last-writer-wins, wholly or the columns in `lost_columns`; the row holds the winner's
+    /// values) or "rejected" (the server refused it; the row holds the server's state). Empty
+    /// for a write that was applied and for a row a pull brought.
+    std::string lost;
+    std::vector<std::string> lost_columns;
+    /// Its entry in the write-outcome ledger (ferry/outcomes.hpp), 0 when none was kept.
+    std::int64_t outcome_id = 0;
 };
 
 struct SyncOptions {
@@ -119,9 +127,11 @@ private:
     std::shared_ptr<void> m_lock;  // the held sync lock, while a call runs
 };
 
-/// The writes the server refused, oldest first.
+/// The writes the server refused that the app has not resolved, oldest first (the rejected
+/// entries of the write-outcome ledger, ferry/outcomes.hpp).
 std::vector<RejectedWrite> rejected_writes(Store& store);
-/// Forgets one rejected write (after the app has dealt with it). Returns false if no such id.
+/// Discards one rejected write (after the app has dealt with it): discard_write() for a
+/// rejection. Returns false if no such unresolved rejection.
 bool dismiss_rejected_write(Store& store, std::int64_t id);
 
 }  // namespace ferry

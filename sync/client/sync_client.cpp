@@ -17,6 +17,7 @@
 #include "lib/store/deferred_indexes.hpp"
 #include "lib/store/store_impl.hpp"
 #include "sync/client/id_leases.hpp"
+#include "sync/client/outcomes.hpp"
 #include "sync/client/push_batch.hpp"
 #include "sync/client/remote_apply.hpp"
 #include "sync/client/sync_lock.hpp"
@@ -100,12 +101,28 @@ void report(const SyncOptions& o, const char* phase, std::int64_t done, std::int
     if (o.on_progress) o.on_progress(SyncProgress{phase, done, pending});
 }
 
-/// Tells the app which rows a committed page or push answer brought to the server's state.
-void notify_applied(const SyncOptions& o, const std::vector<detail::RemoteRow>& rows) {
+/// What a push answer said of the local writes that lost, by (table, key text).
+using LostWrites = std::map<std::pair<std::string, std::string>, RemoteChange>;
+
+/// Tells the app which rows a committed page or push answer brought to the server's state, and
+/// which of its writes lost.
+void notify_applied(const SyncOptions& o, const std::vector<detail::RemoteRow>& rows, LostWrites lost = {}) {
     if (!o.on_remote_changes || rows.empty()) return;
     std::vector<RemoteChange> changes;
     changes.reserve(rows.size());
-    for (const auto& r : rows) changes.push_back(RemoteChange{r.table->name, r.pk.dump(), !r.exists()});
+    for (const auto& r : rows) {
+        RemoteChange c;
+        c.table = r.table->name;
+        c.key_json = r.pk.dump();
+        c.deleted = !r.exists();
+        auto it = lost.find({c.table, c.key_json});
+        if (it != lost.end()) {
+            c.lost = std::move(it->second.lost);
+            c.lost_columns = std::move(it->second.lost_columns);
+            c.outcome_id = it->second.outcome_id;
+        }
+        changes.push_back(std::move(c));
+    }
     o.on_remote_changes(changes);
 }
 
@@ -227,8 +244,13 @@ std::int64_t acknowledge(Store::Impl& impl, const SyncOptions& options, const In
         throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's push results do not match the batch");
     observe_clocks(impl, answer.clocks);
     std::vector<RemoteRow> rows = rows_of(changes, remote_rows(index, answer.tables));
+    std::map<std::pair<std::string, std::string>, const RemoteRow*> row_of;
+    for (const auto& r : rows) row_of.emplace(std::make_pair(r.table->name, r.pk.dump()), &r);
+    LostWrites lost;
     std::int64_t cleared = 0;
     remote_transaction(impl, [&] {
+        lost.clear();
+        OutcomeRecorder ledger(impl);
         cleared = clear_batch(impl, batch.cut, log);
         for (std::size_t i = 0; i < changes.size(); ++i) {
             rep.pushed++;
@@ -246,17 +268,20 @@ std::int64_t acknowledge(Store::Impl& impl, const SyncOptions& options, const In
                 for (const auto& c : t->second->counters)
                     if (ch.vals.contains(c) && ch.vals[c].is_number_integer())
                         set_counter_base(impl, *t->second, key, c, ch.vals[c].get<std::int64_t>());
-            if (res.status == "applied") {
+            if (res.status == "applied")
                 rep.applied++;
-            } else if (res.status == "rejected") {
+            else if (res.status == "rejected")
                 rep.rejected++;
-                impl.execute(
-                    "INSERT INTO ferry_rejected(tbl, pk, op, code, reason, row_values, hlc, rejected_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    {t->first, key, op_name(ch.op), res.code.empty() ? std::string("invalid_argument") : res.code,
-                     res.reason, ch.op != 3 ? Value(ch.vals.dump()) : Value(), ch.hlc, Store::now_timestamp()});
-            } else {
+            else
                 rep.superseded++;
+            auto row = row_of.find({ch.table, key});
+            const std::int64_t id = ledger.record(*t->second, ch, res, batch.seq, row == row_of.end() ? nullptr : row->second);
+            const std::string outcome = outcome_of(res);
+            if (outcome != "applied") {
+                RemoteChange& c = lost[{ch.table, key}];
+                c.lost = outcome;
+                c.lost_columns = res.lost;
+                c.outcome_id = id;
             }
         }
         PendingWrites pending(impl, rows, log ? log->entries_sql() : std::string());  // writes made after the cut
@@ -268,7 +293,7 @@ std::int64_t acknowledge(Store::Impl& impl, const SyncOptions& options, const In
         impl.execute("DELETE FROM ferry_meta WHERE key = 'push_inflight'", {});
         impl.save_clock();
     });
-    notify_applied(options, rows);
+    notify_applied(options, rows, std::move(lost));
     return cleared;
 }
 
@@ -366,6 +391,7 @@ SyncReport SyncClient::push() {
             if (left <= 0) left = impl.query("SELECT count(*) FROM ferry_changes", {}).rows[0][0].as_int();
             report(m_options, "push", rep.pushed, left);
         }
+        if (rep.pushed > 0) prune_outcomes(impl);
         return rep;
     });
 }
@@ -522,7 +548,9 @@ std::vector<RejectedWrite> rejected_writes(Store& store) {
 }
 
 bool dismiss_rejected_write(Store& store, std::int64_t id) {
-    return store.execute("DELETE FROM ferry_rejected WHERE id = ?", {id}) > 0;
+    return store.execute("UPDATE ferry_outcomes SET resolution = 'discarded', resolved_at = ? "
+                         "WHERE id = ? AND outcome = 'rejected' AND resolution IS NULL",
+                         {Store::now_timestamp(), id}) > 0;
 }
 
 }  // namespace ferry

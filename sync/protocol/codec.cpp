@@ -272,6 +272,8 @@ json result_json(const PushResult& r) {
     json out = {{"status", r.status}};
     if (!r.code.empty()) out["code"] = r.code;
     if (!r.reason.empty()) out["reason"] = r.reason;
+    if (!r.lost.empty()) out["lost"] = r.lost;
+    if (!r.winner_site.empty()) out["winner"] = {{"site", r.winner_site}, {"hlc", r.winner_hlc}};
     return out;
 }
 
@@ -283,6 +285,16 @@ PushResult result_of(const Ctx& c, json& j, const std::string& path) {
         c.fail(quoted(at(path, "status")) + " must be applied, superseded or rejected, not '" + r.status + "'");
     r.code = optional_string(c, j, "code", path);
     r.reason = optional_string(c, j, "reason", path);
+    if (json* lost = member(j, "lost")) {
+        array_of(c, *lost, at(path, "lost"));
+        for (std::size_t i = 0; i < lost->size(); ++i) r.lost.push_back(string_of(c, (*lost)[i], at(at(path, "lost"), i)));
+    }
+    if (json* winner = member(j, "winner")) {
+        const std::string w = at(path, "winner");
+        require_object(c, *winner, w);
+        r.winner_site = required_string(c, *winner, "site", w);
+        r.winner_hlc = required_int(c, *winner, "hlc", 0, INT64_MAX, w);
+    }
     return r;
 }
 
@@ -625,7 +637,8 @@ bool PushRequest::operator==(const PushRequest& o) const {
     return std::tie(app, site, seq, changes) == std::tie(o.app, o.site, o.seq, o.changes);
 }
 bool PushResult::operator==(const PushResult& o) const {
-    return std::tie(status, code, reason) == std::tie(o.status, o.code, o.reason);
+    return std::tie(status, code, reason, lost, winner_site, winner_hlc) ==
+           std::tie(o.status, o.code, o.reason, o.lost, o.winner_site, o.winner_hlc);
 }
 bool TableRows::operator==(const TableRows& o) const {
     return std::tie(table, cols, rows, gone) == std::tie(o.table, o.cols, o.rows, o.gone);

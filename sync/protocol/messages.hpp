@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ferry::protocol {
@@ -54,9 +55,17 @@ struct PushRequest {
 
 /// The outcome of one change: "applied", "superseded" or "rejected" (with a code and a reason).
 struct PushResult {
+    PushResult() = default;
+    PushResult(std::string s, std::string c, std::string r) : status(std::move(s)), code(std::move(c)), reason(std::move(r)) {}
     std::string status;
     std::string code;
     std::string reason;
+    /// Columns of the change that lost last-writer-wins (every pushed column of a superseded
+    /// change; some of an applied update's), and the newest write that beat them: its site
+    /// ("server" for a write made in the cloud database) and clock. Empty when nothing lost.
+    std::vector<std::string> lost;
+    std::string winner_site;
+    std::int64_t winner_hlc = 0;
     bool operator==(const PushResult& o) const;
 };
 

@@ -295,6 +295,59 @@ MergeSql merge_sql(const PgTable& t, const std::vector<std::string>& counters, c
     return m;
 }
 
+/// The newest of `columns`' clocks in a ferry.rows entry (a column without its own clock has the
+/// row's (re)insert's), as (hlc, site).
+std::pair<std::int64_t, std::string> newest_clock(const json& clocks, const std::vector<std::string>& columns,
+                                                  std::int64_t created_hlc, const std::string& created_site) {
+    std::pair<std::int64_t, std::string> out{0, ""};
+    for (const auto& c : columns) {
+        std::pair<std::int64_t, std::string> clock{created_hlc, created_site};
+        auto it = clocks.find(c);
+        if (it != clocks.end() && it->is_array() && it->size() == 2)
+            clock = {(*it)[0].get<std::int64_t>(), (*it)[1].get<std::string>()};
+        out = std::max(out, clock);
+    }
+    return out;
+}
+
+/// The merged stage's outcome of every staged change into `results`: its status, and for a
+/// change that lost last-writer-wins (wholly or some columns), which columns lost and the newest
+/// write that beat them, from the rows' clocks as the merge left them.
+void read_results(pqxx::work& tx, std::vector<protocol::PushResult>& results) {
+    const auto rows = tx.exec(
+        "SELECT s.ord, s.status, s.code, s.reason, s.op, coalesce(s.ex, false), "
+        "CASE WHEN s.status = 'superseded' AND s.op <> 3 THEN (SELECT jsonb_agg(c.key ORDER BY c.key) FROM jsonb_each(s.clocks) c) "
+        "WHEN s.status IS NULL AND s.op IN (1, 2) AND s.ex THEN (SELECT jsonb_agg(c.key ORDER BY c.key) FROM jsonb_each(s.clocks) c "
+        "WHERE NOT coalesce(s.win, '{}'::jsonb) ? c.key) END::text, "
+        "r.clocks::text, coalesce(r.created_hlc, 0), coalesce(r.created_site, ''), r.deleted_hlc, coalesce(r.deleted_site, '') "
+        // One index lookup per change that may have lost, none for the rest (LIMIT keeps the
+        // planner from turning it into a join that scans ferry.rows).
+        "FROM ferry_stage s LEFT JOIN LATERAL (SELECT r.clocks, r.created_hlc, r.created_site, r.deleted_hlc, r.deleted_site "
+        "FROM ferry.rows r WHERE (s.status = 'superseded' OR (s.status IS NULL AND s.ex)) AND r.tbl = s.tbl AND r.pk = s.pk "
+        "LIMIT 1) r ON true");
+    for (const auto& r : rows) {
+        protocol::PushResult res{r[1].is_null() ? "applied" : r[1].c_str(), r[2].is_null() ? "" : r[2].c_str(),
+                                 r[3].is_null() ? "" : r[3].c_str()};
+        if (res.status != "rejected") {
+            if (!r[6].is_null())
+                for (const auto& c : json::parse(r[6].c_str())) res.lost.push_back(c.get<std::string>());
+            std::pair<std::int64_t, std::string> winner{0, ""};
+            const std::int64_t created_hlc = r[8].as<std::int64_t>();
+            if (res.status == "superseded" && r[4].as<int>() == 3)
+                winner = {created_hlc, r[9].c_str()};  // re-inserted after this delete
+            else if (res.status == "superseded" && !r[5].as<bool>() && !r[10].is_null())
+                winner = {r[10].as<std::int64_t>(), r[11].c_str()};  // deleted
+            else if (!res.lost.empty() && !r[7].is_null())
+                winner = newest_clock(json::parse(r[7].c_str()), res.lost, created_hlc, r[9].c_str());
+            if (winner.first > 0 && !winner.second.empty()) {
+                res.winner_hlc = winner.first;
+                res.winner_site = winner.second;
+            }
+        }
+        results[r[0].as<int>()] = std::move(res);
+    }
+}
+
 /// For a change refused for a bad value: the first column whose value does not convert, so the
 /// reason can name it (the set-based statement only knows the value).
 std::string bad_column(pqxx::work& tx, const PgTable& t, int ord) {
@@ -941,10 +994,7 @@ protocol::PushAnswer SyncServer::merge_batch(pqxx::connection& c, Batch& batch) 
         tx.exec_params("UPDATE ferry.changes c SET origin = $1, origin_seq = $2 FROM ferry_stage s "
                        "WHERE c.xid = pg_current_xact_id() AND c.origin IS NULL AND c.tbl = s.tbl AND c.pk = s.pk",
                        site, batch.seq);
-        for (const auto& r : tx.exec("SELECT ord, status, code, reason FROM ferry_stage")) {
-            results[r[0].as<int>()] = protocol::PushResult{r[1].is_null() ? "applied" : r[1].c_str(),
-                                                           r[2].is_null() ? "" : r[2].c_str(), r[3].is_null() ? "" : r[3].c_str()};
-        }
+        read_results(tx, results);
         tx.exec("DELETE FROM ferry.merges WHERE xid = pg_current_xact_id()");
     }
 

@@ -1,6 +1,8 @@
 /* tests/c/c_api_test.c: the C API (ferry/ferry.h), compiled as C, against a real PostgreSQL:
  * a store used offline (typed parameters and results, transactions, errors with their domain and
- * code), a direct sync, and the live sync service bringing another store the rows.
+ * code), a direct sync, the live sync service bringing another store the rows, and the
+ * write-outcome ledger (a conflict restored, a rejection retried and one discarded, the change
+ * callback naming the writes that lost).
  * Usage: c_api_test DIR CONNINFO (tests/c/run_c_api_test.sh makes the database). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +51,24 @@ static int64_t count_of(ferry_store* store, const char* sql) {
     const int64_t n = ferry_rows_int(rows, 0, 0);
     ferry_rows_free(rows);
     return n;
+}
+
+static int64_t int_of(ferry_store* store, const char* sql) { return count_of(store, sql); }
+
+/* What the change callback saw: rows, and rows whose local write lost. */
+typedef struct seen_t {
+    int rows, superseded, rejected;
+    int64_t last_outcome_id;
+} seen_t;
+static void on_changes(const ferry_change_t* changes, size_t count, void* context) {
+    seen_t* seen = (seen_t*)context;
+    for (size_t i = 0; i < count; ++i) {
+        ++seen->rows;
+        if (strcmp(changes[i].lost, "superseded") == 0) ++seen->superseded;
+        if (strcmp(changes[i].lost, "rejected") == 0) ++seen->rejected;
+        if (changes[i].outcome_id != 0) seen->last_outcome_id = changes[i].outcome_id;
+        CHECK(changes[i].table != NULL && changes[i].key_json[0] == '[');
+    }
 }
 
 static int status_calls = 0;
@@ -151,6 +171,67 @@ int main(int argc, char** argv) {
     ferry_service_free(service);
     CHECK(status_calls >= 2);
     ferry_service_free(NULL);
+
+    /* The write-outcome ledger: a forced conflict, restored; a forced rejection, retried and
+     * discarded; the change callback names the writes that lost. */
+    const char* every_table[] = {"*"};
+    REQUIRE(ferry_outcome_watch(a, every_table, 1, 0, 0, &error));
+    REQUIRE(ferry_sync_postgres(b, conninfo, &report, &error));
+    CHECK(ferry_execute(a, "UPDATE users SET name = 'from a' WHERE id = ?", user, 1, &error) == 1);
+    usleep(5000); /* b writes later: b wins */
+    CHECK(ferry_execute(b, "UPDATE users SET name = 'from b' WHERE id = ?", user, 1, &error) == 1);
+    REQUIRE(ferry_sync_postgres(b, conninfo, &report, &error));
+    seen_t seen = {0, 0, 0, 0};
+    ferry_store_on_changes(a, on_changes, &seen);
+    REQUIRE(ferry_sync_postgres(a, conninfo, &report, &error));
+    CHECK(report.superseded == 1);
+    CHECK(seen.superseded == 1 && seen.rows >= 1);
+    const int64_t lost_id = int_of(a, "SELECT id FROM ferry_outcomes WHERE outcome = 'superseded'");
+    CHECK(lost_id == seen.last_outcome_id);
+    char* outcomes = ferry_outcomes_json(a, "superseded", false, &error);
+    REQUIRE(outcomes != NULL);
+    CHECK(strstr(outcomes, "\"from b\"") != NULL && strstr(outcomes, "\"winner_site\"") != NULL);
+    ferry_free(outcomes);
+    char* state = ferry_write_status(a, "users", "[\"11111111-1111-4111-8111-111111111111\"]", &error);
+    CHECK(state != NULL && strcmp(state, "superseded") == 0);
+    ferry_free(state);
+    REQUIRE(ferry_outcome_restore(a, lost_id, &error));
+    CHECK(!ferry_outcome_restore(a, lost_id, &error)); /* already restored */
+    CHECK(error.code == FERRY_ERROR_invalid_argument);
+    ferry_error_clear(&error);
+    REQUIRE(ferry_sync_postgres(a, conninfo, &report, &error));
+    REQUIRE(ferry_sync_postgres(b, conninfo, &report, &error));
+    CHECK(count_of(b, "SELECT count(*) FROM users WHERE name = 'from a'") == 1);
+
+    /* b takes an email first; a, which has not heard of it, uses it too: the server refuses a's. */
+    ferry_value taken[] = {ferry_text("88888888-8888-4888-8888-888888888888"), ferry_text("clash@x.org")};
+    CHECK(ferry_execute(b, "INSERT INTO users(id, email) VALUES (?, ?)", taken, 2, &error) == 1);
+    ferry_value taken2[] = {ferry_text("99999999-9999-4999-8999-999999999999"), ferry_text("clash2@x.org")};
+    CHECK(ferry_execute(b, "INSERT INTO users(id, email) VALUES (?, ?)", taken2, 2, &error) == 1);
+    REQUIRE(ferry_sync_postgres(b, conninfo, &report, &error));
+    ferry_value clash[] = {ferry_text("66666666-6666-4666-8666-666666666666"), ferry_text("clash@x.org")};
+    CHECK(ferry_execute(a, "INSERT INTO users(id, email) VALUES (?, ?)", clash, 2, &error) == 1);
+    ferry_value clash2[] = {ferry_text("77777777-7777-4777-8777-777777777777"), ferry_text("clash2@x.org")};
+    CHECK(ferry_execute(a, "INSERT INTO users(id, email) VALUES (?, ?)", clash2, 2, &error) == 1);
+    REQUIRE(ferry_sync_postgres(a, conninfo, &report, &error));
+    CHECK(report.rejected == 2 && seen.rejected == 2);
+    const int64_t refused_id = int_of(a, "SELECT min(id) FROM ferry_rejected");
+    const int64_t second_id = int_of(a, "SELECT max(id) FROM ferry_rejected");
+    CHECK(!ferry_outcome_retry(a, refused_id, "{\"no_such_column\": 1}", &error));
+    CHECK(error.code == FERRY_ERROR_invalid_argument && strstr(error.message, "no_such_column"));
+    ferry_error_clear(&error);
+    REQUIRE(ferry_outcome_retry(a, refused_id, "{\"email\": \"t9@x.org\"}", &error));
+    REQUIRE(ferry_sync_postgres(a, conninfo, &report, &error));
+    CHECK(report.rejected == 0);
+    REQUIRE(ferry_sync_postgres(b, conninfo, &report, &error));
+    CHECK(count_of(b, "SELECT count(*) FROM users WHERE email = 't9@x.org'") == 1);
+
+    REQUIRE(ferry_outcome_discard(a, second_id, &error));
+    CHECK(!ferry_outcome_discard(a, second_id, &error));
+    CHECK(error.code == FERRY_ERROR_not_found);
+    ferry_error_clear(&error);
+    CHECK(count_of(a, "SELECT count(*) FROM ferry_rejected") == 0);
+    ferry_store_on_changes(a, NULL, NULL);
 
     /* A gateway that is not there: a transient connection error, nothing lost. */
     CHECK(ferry_execute(a, "UPDATE users SET name = 'Ann B.' WHERE id = ?", user, 1, &error) == 1);

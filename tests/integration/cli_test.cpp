@@ -133,7 +133,7 @@ TEST_CASE("ferry server init and ferry sync against PostgreSQL", "[integration][
         REQUIRE(run_ferry({"exec", "--db", other, "INSERT INTO \"User\"(id, email) VALUES ('u2', 'u1@example.com')"}).code == 0);
         auto clash = run_ferry({"sync", "--db", other}, env);
         REQUIRE(clash.code == 0);  // a refused write does not fail the round
-        REQUIRE(clash.err.find("ferry rejected") != std::string::npos);
+        REQUIRE(clash.err.find("ferry outcomes --rejected") != std::string::npos);
         auto list = nlohmann::json::parse(run_ferry({"rejected", "--db", other, "--json"}).out);
         REQUIRE(list.size() == 1);
         REQUIRE(list[0]["table"] == "User");
@@ -145,6 +145,41 @@ TEST_CASE("ferry server init and ferry sync against PostgreSQL", "[integration][
         REQUIRE(unknown.err.find("999999") != std::string::npos);
         REQUIRE(run_ferry({"rejected", "--db", other, "--dismiss", id}).code == 0);
         REQUIRE(nlohmann::json::parse(run_ferry({"rejected", "--db", other, "--json"}).out).empty());
+    }
+    SECTION("ferry outcomes lists what became of pushed writes, retries a refused one and discards another") {
+        const auto other = dir.file("c.db");
+        REQUIRE(run_ferry({"init", "--app", "aiflowo", "--db", other}).code == 0);
+        auto watch = run_ferry({"outcomes", "watch", "--db", other, "User", "--max-count", "50", "--json"});
+        REQUIRE(watch.code == 0);
+        REQUIRE(nlohmann::json::parse(watch.out) == nlohmann::json::parse(R"({"watch":["User"],"max_age_days":30,"max_count":50})"));
+        REQUIRE(run_ferry({"outcomes", "watch", "--db", other, "NoSuchTable"}).code == 1);
+        REQUIRE(run_ferry({"exec", "--db", other, "INSERT INTO \"User\"(id, email) VALUES ('u3', 'u1@example.com'); "
+                                                  "INSERT INTO \"User\"(id, email) VALUES ('u4', 'u1@example.com')"}).code == 1);
+        REQUIRE(run_ferry({"exec", "--db", other, "INSERT INTO \"User\"(id, email) VALUES ('u3', 'u1@example.com')"}).code == 0);
+        REQUIRE(run_ferry({"exec", "--db", other, "INSERT INTO \"User\"(id, email) VALUES ('u5', 'u5@example.com')"}).code == 0);
+        REQUIRE(run_ferry({"sync", "--db", other, "-q"}, env).code == 0);
+        auto all = nlohmann::json::parse(run_ferry({"outcomes", "--db", other, "--json"}).out);
+        REQUIRE(all.size() == 2);  // the refused u3 and the applied u5 (User is watched)
+        auto refused = nlohmann::json::parse(run_ferry({"outcomes", "--db", other, "--rejected", "--json"}).out);
+        REQUIRE(refused.size() == 1);
+        REQUIRE(refused[0]["key"] == nlohmann::json::array({"u3"}));
+        REQUIRE(refused[0]["outcome"] == "rejected");
+        const auto id = std::to_string(refused[0]["id"].get<std::int64_t>());
+        auto text = run_ferry({"outcomes", "--db", other, "--rejected"});
+        REQUIRE(text.out.find("insert User [\"u3\"]\trejected (constraint)") != std::string::npos);
+        auto bad = run_ferry({"outcomes", "retry", "--db", other, id, "--with", "{\"nope\": 1}"});
+        REQUIRE(bad.code == 1);
+        REQUIRE(bad.err.find("nope") != std::string::npos);
+        auto retry = run_ferry({"outcomes", "retry", "--db", other, id, "--with", "{\"email\": \"u3@example.com\"}"});
+        REQUIRE(retry.code == 0);
+        REQUIRE(run_ferry({"sync", "--db", other, "-q"}, env).code == 0);
+        REQUIRE(pg.scalar("SELECT email FROM \"User\" WHERE id = 'u3'") == "u3@example.com");
+        REQUIRE(nlohmann::json::parse(run_ferry({"outcomes", "--db", other, "--rejected", "--json"}).out).empty());
+        auto resolved = nlohmann::json::parse(run_ferry({"outcomes", "--db", other, "--rejected", "--all", "--json"}).out);
+        REQUIRE(resolved.at(0)["resolution"] == "retried");
+        auto discard = run_ferry({"outcomes", "discard", "--db", other, id, "999999"});
+        REQUIRE(discard.code == 1);  // both already resolved or unknown: each named
+        REQUIRE(discard.err.find("999999") != std::string::npos);
     }
     SECTION("an unreachable server exits 4 and keeps the pending change") {
         REQUIRE(run_ferry({"exec", "--db", db, "UPDATE \"User\" SET email = 'new@example.com'"}).code == 0);

@@ -2,6 +2,7 @@
 values, transactions, errors, sync directly and through the gateway (the GIL released), change
 callbacks, rejected writes, and the live sync service."""
 import threading
+import time
 import uuid
 
 import pytest
@@ -120,3 +121,62 @@ def test_the_sync_service_keeps_a_store_in_sync(tmp_path, database):
         assert service.status()["failed_rounds"] == 0
     assert service.status()["state"] == "stopped"
     assert any(s["state"] == "idle" for s in statuses)
+
+
+def test_a_conflict_through_the_gateway_is_recorded_and_restored(tmp_path, database, gateway):
+    token = token_for(ME)
+    a = ferry.Store(str(tmp_path / "a.db"), "december")
+    b = ferry.Store(str(tmp_path / "b.db"), "december")
+    a.execute("INSERT INTO users(id, email, name) VALUES (?, 'me@x.org', 'Me')", (ME,))
+    a.sync(gateway=gateway, token=token)
+    b.sync(gateway=gateway, token=token)
+    a.watch_outcomes(["users"])
+    assert a.outcome_policy()["watch"] == ["users"]
+    a.execute("UPDATE users SET name = 'from a' WHERE id = ?", (ME,))
+    time.sleep(0.005)  # b writes later: b wins
+    b.execute("UPDATE users SET name = 'from b' WHERE id = ?", (ME,))
+    b.sync(gateway=gateway, token=token)
+    assert a.write_status("users", ME) == "pending"
+    lost = []
+    report = a.sync(gateway=gateway, token=token, on_lost=lost.append)
+    assert report["superseded"] == 1
+    [outcome] = a.outcomes("superseded")
+    assert outcome["table"] == "users" and outcome["key"] == [ME]
+    assert outcome["local_values"]["name"] == "from a"
+    assert outcome["winner_values"]["name"] == "from b"
+    assert outcome["winner_site"] == b.status()["site_id"]
+    assert [(x["lost"], x["outcome_id"]) for x in lost] == [("superseded", outcome["id"])]
+    assert a.write_status("users", [ME]) == "superseded"
+    assert a.query("SELECT name FROM users") == [("from b",)]
+    a.restore(outcome["id"])
+    a.sync(gateway=gateway, token=token)
+    b.sync(gateway=gateway, token=token)
+    assert b.query("SELECT name FROM users") == [("from a",)]
+    assert a.write_status("users", ME) == "applied"
+    assert a.outcomes("superseded") == []
+    assert a.outcomes("superseded", include_resolved=True)[0]["resolution"] == "restored"
+
+
+def test_rejected_writes_are_retried_with_the_data_fixed_or_discarded(tmp_path, database):
+    a = ferry.Store(str(tmp_path / "a.db"), "december")
+    b = ferry.Store(str(tmp_path / "b.db"), "december")
+    b.execute("INSERT INTO users(id, email) VALUES (?, 'taken@x.org')", (ME,))
+    b.execute("INSERT INTO users(id, email) VALUES (?, 'taken2@x.org')", (str(uuid.uuid4()),))
+    b.sync(database_url=database)
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    a.execute("INSERT INTO users(id, email, name) VALUES (?, 'taken@x.org', 'A')", (first,))
+    a.execute("INSERT INTO users(id, email, name) VALUES (?, 'taken2@x.org', 'B')", (second,))
+    assert a.sync(database_url=database)["rejected"] == 2
+    refused = a.outcomes("rejected")
+    assert [r["key"] for r in refused] == [[first], [second]]
+    assert all(r["code"] == "constraint" and "unique" in r["reason"] for r in refused)
+    with pytest.raises(ferry.Error) as bad:
+        a.retry(refused[0]["id"], {"no_such_column": 1})
+    assert bad.value.code == "invalid_argument" and "no_such_column" in str(bad.value)
+    a.retry(refused[0]["id"], {"email": "mine@x.org"})
+    assert a.discard(refused[1]["id"]) is True
+    assert a.discard(refused[1]["id"]) is False
+    assert a.sync(database_url=database)["rejected"] == 0
+    b.sync(database_url=database)
+    assert b.query("SELECT name FROM users WHERE email = 'mine@x.org'") == [("A",)]
+    assert a.rejected() == [] and a.status()["rejected_writes"] == 0

@@ -93,9 +93,17 @@ TEST_CASE("every protocol message survives a round trip", "[unit][protocol]") {
         m.duplicate = true;
         m.results = {{"applied", "", ""}, {"superseded", "superseded", "every column already holds a newer value"},
                      {"rejected", "constraint", "unique key already taken"}};
+        // Who won: the columns that lost and the winning write (site, clock).
+        m.results[1].lost = {"name", "title"};
+        m.results[1].winner_site = "server";
+        m.results[1].winner_hlc = 111546105473800000;
+        m.results[0].lost = {"title"};
+        m.results[0].winner_site = "9f2c";
+        m.results[0].winner_hlc = 5;
         m.tables = {task_rows()};
         m.clocks = k_clocks;
         REQUIRE(round_trip(m, decode_push_answer) == m);
+        REQUIRE(results_from_record(results_record(m.results), "the record") == m.results);
     }
     SECTION("pull request, with fetch keys") {
         PullRequest m;
@@ -240,6 +248,10 @@ TEST_CASE("a malformed message is a protocol error naming the field", "[unit][pr
     };
     fails_naming([&] { decode_push_answer(answer({{"results", {{{"status", "maybe"}}}}})); }, "'results[0].status' must be applied");
     fails_naming([&] { decode_push_answer(answer({{"results", {7}}})); }, "'results[0]' must be an object");
+    fails_naming([&] { decode_push_answer(answer({{"results", {{{"status", "superseded"}, {"lost", "name"}}}}})); },
+                 "'results[0].lost' must be an array");
+    fails_naming([&] { decode_push_answer(answer({{"results", {{{"status", "superseded"}, {"winner", {{"site", "s"}}}}}}})); },
+                 "'results[0].winner.hlc' (integer) is required");
     fails_naming([&] { decode_push_answer(answer({{"max_hlc", nullptr}})); }, "'max_hlc' (integer) is required");
     fails_naming([&] { decode_push_answer(answer({{"duplicate", "no"}})); }, "'duplicate' must be true or false");
     json short_row = answer(json::object());
