@@ -11,6 +11,7 @@ packages=(
   postgresql-15 postgresql-common postgresql-client-15
   chromium
   python3 python3-dev pybind11-dev python3-pytest
+  dpkg-dev file   # the Debian packages: dpkg-shlibdeps, and file for CPack (tests/packaging/test_debs.sh)
 )
 
 missing=()
