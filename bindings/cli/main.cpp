@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -20,6 +21,7 @@
 #include "bindings/cli/doctor.hpp"
 #include "bindings/cli/options.hpp"
 #include "bindings/cli/outcomes.hpp"
+#include "bindings/cli/progress.hpp"
 #include "ferry/error.hpp"
 #include "ferry/http_transport.hpp"
 #include "ferry/postgres_transport.hpp"
@@ -162,7 +164,7 @@ void run_gateway(ferry::detail::GatewayOptions options, const std::string& confi
 int main(int argc, char** argv) {
     CLI::App app{"ferry: an embedded local-first store (SQLite) with sync to PostgreSQL"};
     app.require_subcommand(1);
-    app.set_version_flag("--version", "ferry 0.1.0");
+    app.set_version_flag("--version", "ferry " FERRY_VERSION);
 
     std::string db, app_name, sql, url;
     bool json = false;
@@ -189,6 +191,7 @@ int main(int argc, char** argv) {
     status->add_flag("--json", json, "Print JSON");
 
     auto* apps = app.add_subcommand("apps", "List the app schemas this build ships");
+    apps->add_flag("--json", json, "Print a JSON array");
 
     bool quiet = false;
     int batch = 1000;
@@ -223,6 +226,7 @@ int main(int argc, char** argv) {
     server_init->add_option("--database-url", url,
                             "libpq connection string or URL (default: $DATABASE_URL, then the PG* variables); "
                             "put the password in ~/.pgpass or PGPASSWORD, not here");
+    server_init->add_flag("--json", json, "Print the result as JSON (versions, migrations applied)");
 
     int inactive_days = 30;
     auto* server_trim = server->add_subcommand(
@@ -231,6 +235,7 @@ int main(int argc, char** argv) {
                             "Devices not seen for this many days no longer hold the log back (default 30)")
         ->check(CLI::Range(1, 36500));
     server_trim->add_option("--database-url", url, "libpq connection string or URL (default: $DATABASE_URL)");
+    server_trim->add_flag("--json", json, "Print the result as JSON");
 
     std::string listen, config_file, metrics_listen;
     auto* gateway = app.add_subcommand(
@@ -299,8 +304,10 @@ int main(int argc, char** argv) {
         if (*doctor) {
             ferry::cli::ServerFactory connect;
             if (!doctor_local) {
-                const std::string token = doctor_gateway.empty() ? "" : gateway_token(doctor_token_file);
-                connect = [&, token](const std::string& app) { return sync_transport(doctor_gateway, token, url, app); };
+                const std::string bearer = doctor_gateway.empty() ? "" : gateway_token(doctor_token_file);
+                connect = [&, bearer](const std::string& store_app) {
+                    return sync_transport(doctor_gateway, bearer, url, store_app);
+                };
             }
             return ferry::cli::run_doctor(db, connect, json);
         }
@@ -347,16 +354,11 @@ int main(int argc, char** argv) {
             auto transport = sync_transport(gateway_url, bearer, url, store.app());
             ferry::SyncOptions options;
             options.push_batch = options.pull_page = batch;
-            if (!quiet)
-                options.on_progress = [](const ferry::SyncProgress& p) {
-                    std::cerr << "ferry: " << p.phase << ": " << p.done
-                              << (p.phase == "push" ? " sent, " + std::to_string(p.pending) + " left"
-                                  : p.phase == "pull" ? std::string(" received") + (p.pending ? ", more to come" : "")
-                                                      : std::string(" ids leased"))
-                              << "\n";
-                };
+            ferry::cli::ProgressView progress(std::cerr, isatty(STDERR_FILENO) == 1);
+            if (!quiet) options.on_progress = [&progress](const ferry::SyncProgress& p) { progress.update(p); };
             ferry::SyncClient client(store, *transport, options);
             auto r = client.sync();
+            progress.finish();
             if (json) {
                 nlohmann::ordered_json j = {{"pushed", r.pushed},         {"applied", r.applied},
                                             {"superseded", r.superseded}, {"rejected", r.rejected},
@@ -404,11 +406,18 @@ int main(int argc, char** argv) {
                               << "\t" << w.code << ": " << w.reason << "\n";
             }
         } else if (*apps) {
-            for (const auto& a : ferry::Store::available_apps()) std::cout << a << "\n";
+            if (json)
+                std::cout << nlohmann::json(ferry::Store::available_apps()).dump() << "\n";
+            else
+                for (const auto& a : ferry::Store::available_apps()) std::cout << a << "\n";
         } else if (*server_trim) {
             auto r = ferry::server::trim_changes(database_url(url), inactive_days);
-            std::cout << "deleted " << r.deleted << " change-log entries and " << r.tombstones
-                      << " old tombstones; horizon " << (r.horizon.empty() ? "(none)" : r.horizon) << "\n";
+            if (json)
+                std::cout << nlohmann::ordered_json{{"deleted", r.deleted}, {"tombstones", r.tombstones}, {"horizon", r.horizon}}.dump(2)
+                          << "\n";
+            else
+                std::cout << "deleted " << r.deleted << " change-log entries and " << r.tombstones
+                          << " old tombstones; horizon " << (r.horizon.empty() ? "(none)" : r.horizon) << "\n";
         } else if (*server_init) {
             auto r = ferry::server::install_app_schema(
                 database_url(url), app_name, [](const ferry::server::InstallProgress& p) {
@@ -418,6 +427,11 @@ int main(int argc, char** argv) {
                         std::cerr << "ferry: " << p.name << ": " << p.rows
                                   << " existing rows logged for the devices' first pull\n";
                 });
+            if (json)
+                std::cout << nlohmann::ordered_json{{"app", app_name}, {"from_version", r.from_version},
+                                                    {"to_version", r.to_version}, {"applied", r.applied},
+                                                    {"backfilled", r.backfilled}}.dump(2)
+                          << "\n";
             std::cerr << "ferry: app '" << app_name << "' cloud schema at version " << r.to_version;
             if (r.applied.empty())
                 std::cerr << " (already up to date)\n";

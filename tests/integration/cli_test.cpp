@@ -24,10 +24,9 @@ std::string shell_quote(const std::string& s) {
     return out + "'";
 }
 
-Run run_ferry(const std::vector<std::string>& args, const std::string& env = "") {
+/// Runs a shell command line; its standard output and error apart.
+Run run_shell(std::string cmd) {
     ferry::test::TempDir tmp;
-    std::string cmd = env + " " + shell_quote(FERRY_CLI_PATH);
-    for (const auto& a : args) cmd += " " + shell_quote(a);
     cmd += " 2>" + shell_quote(tmp.file("err"));
     Run r;
     FILE* p = ::popen(cmd.c_str(), "r");
@@ -42,6 +41,12 @@ Run run_ferry(const std::vector<std::string>& args, const std::string& env = "")
         std::fclose(e);
     }
     return r;
+}
+
+Run run_ferry(const std::vector<std::string>& args, const std::string& env = "") {
+    std::string cmd = env + " " + shell_quote(FERRY_CLI_PATH);
+    for (const auto& a : args) cmd += " " + shell_quote(a);
+    return run_shell(cmd);
 }
 }  // namespace
 
@@ -180,6 +185,20 @@ TEST_CASE("ferry server init and ferry sync against PostgreSQL", "[integration][
         auto discard = run_ferry({"outcomes", "discard", "--db", other, id, "999999"});
         REQUIRE(discard.code == 1);  // both already resolved or unknown: each named
         REQUIRE(discard.err.find("999999") != std::string::npos);
+    }
+    SECTION("on a terminal, the progress of a sync is one line redrawn in place, with a bar and the rate") {
+        REQUIRE(run_ferry({"exec", "--db", db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60) "
+                                               "INSERT INTO \"User\"(id, email) SELECT 'p' || i, 'p' || i || '@example.com' FROM n"})
+                    .code == 0);
+        // script(1) (util-linux, in every Debian) runs it on a pseudo-terminal.
+        const std::string inner = shell_quote(FERRY_CLI_PATH) + " sync --db " + shell_quote(db) + " --batch 10";
+        auto tty = run_shell(env + " script -qec " + shell_quote(inner) + " /dev/null");
+        REQUIRE(tty.code == 0);
+        CHECK(tty.out.find("\r\x1b[Kferry: push [") != std::string::npos);
+        CHECK(tty.out.find("60/60 changes") != std::string::npos);
+        CHECK(tty.out.find("/s") != std::string::npos);
+        CHECK(tty.out.find("ferry: push: ") == std::string::npos);  // no log lines on a terminal
+        CHECK(pg.scalar("SELECT count(*) FROM \"User\" WHERE email LIKE 'p%@example.com'") == "60");
     }
     SECTION("an unreachable server exits 4 and keeps the pending change") {
         REQUIRE(run_ferry({"exec", "--db", db, "UPDATE \"User\" SET email = 'new@example.com'"}).code == 0);
