@@ -127,6 +127,9 @@ private:
     std::shared_ptr<void> m_lock;  // the held sync lock, while a call runs
 };
 
+// The functions below borrow the Store for the call, run on the calling thread under the
+// Store's rules, and throw ferry::Error as its queries do.
+
 /// The writes the server refused that the app has not resolved, oldest first (the rejected
 /// entries of the write-outcome ledger, ferry/outcomes.hpp).
 std::vector<RejectedWrite> rejected_writes(Store& store);

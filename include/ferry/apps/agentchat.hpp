@@ -2,6 +2,9 @@
 // multi-user AI chat): versioned documents, the default model per provider, usage summaries and
 // the logging settings with their retention purge. Plain SQL on a ferry::Store, so every write
 // is captured for sync.
+// Optional: an app that brings its own schema needs none of this. Every helper runs on the
+// calling thread under the Store's rules (one thread at a time), borrows the Store for the call,
+// and throws ferry::Error as Store::execute does (a constraint, a busy database).
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,9 @@
 // ferry/apps/december.hpp: typed helpers for the "december" app schema (seed 001, an AI app
 // builder: users, containers, sessions, projects, chat messages, file storage, two views).
 // Each helper is plain SQL on a Store opened for "december"; its writes sync like any other.
+// Optional: an app that brings its own schema needs none of this. Every helper runs on the
+// calling thread under the Store's rules (one thread at a time), borrows the Store for the call,
+// and throws ferry::Error as Store::execute does (a constraint, a busy database).
 #pragma once
 
 #include <cstdint>

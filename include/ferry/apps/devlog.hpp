@@ -1,6 +1,9 @@
 // ferry/apps/devlog.hpp: typed helpers for the "devlog" app schema (seed 004, AI-agent
 // observability). Each helper is plain SQL on a Store opened for "devlog"; its writes sync, and
 // new rows of integer-key tables take ids leased from the cloud (sql/apps/devlog/README.md).
+// Optional: an app that brings its own schema needs none of this. Every helper runs on the
+// calling thread under the Store's rules (one thread at a time), borrows the Store for the call,
+// and throws ferry::Error as Store::execute does (a constraint, a busy database).
 #pragma once
 
 #include <chrono>

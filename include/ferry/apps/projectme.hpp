@@ -1,6 +1,9 @@
 // ferry/apps/projectme.hpp: typed helpers for the "projectme" app schema (seed 000, a personal
 // task runner): tasks, LLM sessions and messages, sandbox files, audit log and settings with a
 // global fallback. They are plain SQL on a ferry::Store, so every write is captured for sync.
+// Optional: an app that brings its own schema needs none of this. Every helper runs on the
+// calling thread under the Store's rules (one thread at a time), borrows the Store for the call,
+// and throws ferry::Error as Store::execute does (a constraint, a busy database).
 #pragma once
 
 #include <cstdint>
