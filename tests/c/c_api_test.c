@@ -1,9 +1,11 @@
 /* tests/c/c_api_test.c: the C API (ferry/ferry.h), compiled as C, against a real PostgreSQL:
  * a store used offline (typed parameters and results, transactions, errors with their domain and
- * code), a direct sync, the live sync service bringing another store the rows, and the
+ * code), a direct sync, a sync through a real gateway (and a forged token refused), the live
+ * sync service bringing another store the rows, and the
  * write-outcome ledger (a conflict restored, a rejection retried and one discarded, the change
  * callback naming the writes that lost).
- * Usage: c_api_test DIR CONNINFO (tests/c/run_c_api_test.sh makes the database). */
+ * Usage: c_api_test DIR CONNINFO GATEWAY_URL TOKEN (tests/c/run_c_api_test.sh makes the database
+ * and starts the gateway). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,11 +80,14 @@ static void on_status(const ferry_service_status_t* status, void* context) {
 }
 
 int main(int argc, char** argv) {
-    REQUIRE(argc == 3);
-    char a_path[4096], b_path[4096];
+    REQUIRE(argc == 5);
+    char a_path[4096], b_path[4096], c_path[4096];
     snprintf(a_path, sizeof a_path, "%s/a.db", argv[1]);
     snprintf(b_path, sizeof b_path, "%s/b.db", argv[1]);
+    snprintf(c_path, sizeof c_path, "%s/c.db", argv[1]);
     const char* conninfo = argv[2];
+    const char* gateway = argv[3];
+    const char* token = argv[4]; /* k_user's */
     CHECK(strcmp(ferry_version(), "0.1.0") == 0);
     CHECK(strcmp(ferry_error_code_name(FERRY_ERROR_constraint), "constraint") == 0);
     CHECK(FERRY_ERROR_connection == 20);
@@ -232,6 +237,22 @@ int main(int argc, char** argv) {
     ferry_error_clear(&error);
     CHECK(count_of(a, "SELECT count(*) FROM ferry_rejected") == 0);
     ferry_store_on_changes(a, NULL, NULL);
+
+    /* Through a real gateway, as k_user: a phone's store gets the user's rows and its write
+     * reaches the cloud; a forged token is refused and the write is kept. */
+    ferry_store* c = ferry_store_open(c_path, "december", &error);
+    REQUIRE(c != NULL);
+    REQUIRE(ferry_sync_gateway(c, gateway, token, &report, &error));
+    CHECK(count_of(c, "SELECT count(*) FROM users WHERE id = '11111111-1111-4111-8111-111111111111'") == 1);
+    CHECK(ferry_execute(c, "UPDATE users SET avatar_url = 'https://x.test/c' WHERE id = ?", user, 1, &error) == 1);
+    CHECK(!ferry_sync_gateway(c, gateway, "forged.token.value", &report, &error));
+    CHECK(error.domain == FERRY_DOMAIN_HTTP && error.code == FERRY_ERROR_unauthenticated && !error.transient);
+    ferry_error_clear(&error);
+    REQUIRE(ferry_sync_gateway(c, gateway, token, &report, &error));
+    CHECK(report.pushed == 1 && report.applied == 1);
+    REQUIRE(ferry_sync_postgres(a, conninfo, &report, &error));
+    CHECK(count_of(a, "SELECT count(*) FROM users WHERE avatar_url = 'https://x.test/c'") == 1);
+    ferry_store_close(c);
 
     /* A gateway that is not there: a transient connection error, nothing lost. */
     CHECK(ferry_execute(a, "UPDATE users SET name = 'Ann B.' WHERE id = ?", user, 1, &error) == 1);
