@@ -3,6 +3,8 @@
 // carries the server's clock; nothing is applied to the store.
 #include "bindings/cli/doctor.hpp"
 
+#include "bindings/cli/daemon.hpp"
+
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -38,7 +40,7 @@ void check_store(Store& store, std::vector<Check>& out) {
     out.push_back({"store.pending", "ok", std::to_string(s.pending_changes) + " local changes waiting to be pushed"});
     out.push_back({"store.rejected", s.rejected_writes == 0 ? "ok" : "warning",
                    std::to_string(s.rejected_writes) + " writes refused by the server" +
-                       (s.rejected_writes ? " (see: ferry rejected --db " + s.path + ")" : "")});
+                       (s.rejected_writes ? " (see: ferry outcomes --rejected --db " + s.path + ")" : "")});
 }
 
 void check_server(Store& store, const ServerFactory& connect, std::vector<Check>& out) {
@@ -64,9 +66,8 @@ void check_server(Store& store, const ServerFactory& connect, std::vector<Check>
     }
 }
 
-}  // namespace
-
-int run_doctor(const std::string& db, const ServerFactory& connect, bool json) {
+/// The store's and (when `connect` is set) its server's checks, each name prefixed by `prefix`.
+void check_all(const std::string& db, const ServerFactory& connect, const std::string& prefix, std::vector<Check>& out) {
     std::vector<Check> checks;
     try {
         Store store = Store::open_existing(db);
@@ -75,6 +76,10 @@ int run_doctor(const std::string& db, const ServerFactory& connect, bool json) {
     } catch (const Error& e) {
         checks.push_back({"store.open", "failed", e.what()});
     }
+    for (auto& c : checks) out.push_back({prefix + c.name, c.level, c.detail});
+}
+
+int report(const std::vector<Check>& checks, bool json) {
     bool failed = false;
     nlohmann::ordered_json list = nlohmann::ordered_json::array();
     for (const auto& c : checks) {
@@ -84,6 +89,38 @@ int run_doctor(const std::string& db, const ServerFactory& connect, bool json) {
     }
     if (json) std::cout << list.dump(2) << "\n";
     return failed ? 1 : 0;
+}
+
+}  // namespace
+
+int run_doctor(const std::string& db, const ServerFactory& connect, bool json) {
+    std::vector<Check> checks;
+    check_all(db, connect, "", checks);
+    return report(checks, json);
+}
+
+int run_doctor_config(const std::string& config_path, const StoreServerFactory& connect, bool json) {
+    std::vector<Check> checks;
+    DaemonConfig config;
+    try {
+        config = load_daemon_config(config_path);
+        checks.push_back({"config", "ok", config_path + ": " + std::to_string(config.stores.size()) + " stores" +
+                                              (config.http.empty() ? "" : ", operator page on " + config.http)});
+    } catch (const Error& e) {
+        checks.push_back({"config", "failed", e.what()});
+    }
+    for (const auto& store : config.stores) {
+        ServerFactory server;
+        if (connect) {
+            try {
+                server = connect(store);
+            } catch (const Error& e) {  // e.g. a token file that cannot be read
+                checks.push_back({store.db + ": server.reachable", "failed", e.what()});
+            }
+        }
+        check_all(store.db, server, store.db + ": ", checks);
+    }
+    return report(checks, json);
 }
 
 }  // namespace ferry::cli

@@ -18,4 +18,13 @@ using ServerFactory = std::function<std::unique_ptr<Transport>(const std::string
 /// 0 when nothing failed (warnings allowed), 1 otherwise.
 int run_doctor(const std::string& db, const ServerFactory& connect, bool json);
 
+struct DaemonStore;
+/// The server of one store of a daemon config, from that store's settings.
+using StoreServerFactory = std::function<ServerFactory(const DaemonStore&)>;
+
+/// Checks a `ferry daemon` config file (it parses, names stores) and then every store it names as
+/// run_doctor() does, its server through `connect` (when set) with that store's settings. Each
+/// check's name is prefixed by the store's path. Returns the exit code as run_doctor().
+int run_doctor_config(const std::string& config_path, const StoreServerFactory& connect, bool json);
+
 }  // namespace ferry::cli

@@ -269,14 +269,21 @@ int main(int argc, char** argv) {
     (void)daemon_cfg;
 
     auto* doctor = app.add_subcommand("doctor", "Check a store (integrity, schema, queue) and the server it syncs with");
-    doctor->add_option("--db", db, "Store file")->required();
-    std::string doctor_gateway, doctor_token_file;
-    auto* doctor_url = doctor->add_option("--database-url", url, "Check this database (default: $DATABASE_URL)");
-    auto* doctor_gw = doctor->add_option("--gateway", doctor_gateway, "Check this gateway instead")->excludes(doctor_url);
+    std::string doctor_gateway, doctor_token_file, doctor_config;
+    auto* doctor_db = doctor->add_option("--db", db, "Store file");
+    auto* doctor_cfg = doctor->add_option("--config", doctor_config,
+                                          "Check a ferry daemon config file and every store it names, each with "
+                                          "its own server settings")
+                           ->excludes(doctor_db);
+    auto* doctor_url = doctor->add_option("--database-url", url, "Check this database (default: $DATABASE_URL)")
+                           ->excludes(doctor_cfg);
+    auto* doctor_gw = doctor->add_option("--gateway", doctor_gateway, "Check this gateway instead")
+                          ->excludes(doctor_url)
+                          ->excludes(doctor_cfg);
     doctor->add_option("--token-file", doctor_token_file, "The user's token for --gateway (default: $FERRY_TOKEN)")
         ->needs(doctor_gw);
     bool doctor_local = false;
-    doctor->add_flag("--local", doctor_local, "Check the store only")->excludes(doctor_url)->excludes(doctor_gw);
+    doctor->add_flag("--local", doctor_local, "Check the stores only")->excludes(doctor_url)->excludes(doctor_gw);
     doctor->add_flag("--json", json, "Print JSON");
 
     std::string subject, audience = "authenticated";
@@ -301,7 +308,22 @@ int main(int argc, char** argv) {
             return ferry::cli::run_daemon(std::move(config), daemon_config);
         }
         if (*outcomes.list) return ferry::cli::run_outcomes(outcomes);
+        if (*doctor && !doctor_config.empty()) {
+            ferry::cli::StoreServerFactory connect;
+            if (!doctor_local)
+                connect = [](const ferry::cli::DaemonStore& s) -> ferry::cli::ServerFactory {
+                    const std::string bearer = s.gateway.empty() ? "" : gateway_token(s.token_file);
+                    return [s, bearer](const std::string& store_app) {
+                        return sync_transport(s.gateway, bearer, s.database_url, store_app);
+                    };
+                };
+            return ferry::cli::run_doctor_config(doctor_config, connect, json);
+        }
         if (*doctor) {
+            if (db.empty()) {
+                std::cerr << "ferry: doctor needs --db FILE or --config FILE\n";
+                return usage;
+            }
             ferry::cli::ServerFactory connect;
             if (!doctor_local) {
                 const std::string bearer = doctor_gateway.empty() ? "" : gateway_token(doctor_token_file);

@@ -92,3 +92,28 @@ TEST_CASE("ferry doctor finds a damaged store file", "[gateway][doctor]") {
     CHECK(r.code == 1);
     CHECK(r.out.find("failed\tstore.") != std::string::npos);
 }
+
+TEST_CASE("ferry doctor --config checks a daemon's config and every store it names", "[gateway][doctor]") {
+    PgDatabase db;
+    install_app(db, "december");
+    TempDir dir;
+    const std::string good = new_store(dir, "good.db");
+    const std::string config = dir.file("daemon.json");
+    std::ofstream(config) << nlohmann::json{{"stores",
+                                             {{{"db", good}, {"database_url", db.conninfo()}},
+                                              {{"db", dir.file("missing.db")}, {"database_url", db.conninfo()}}}}}
+                                 .dump();
+    auto r = doctor(db, {"--config", config});
+    INFO(r.out);
+    CHECK(r.code == 1);  // the missing store fails
+    CHECK(r.out.find("ok\tconfig\t" + config + ": 2 stores") != std::string::npos);
+    CHECK(r.out.find("ok\t" + good + ": server.reachable\t") != std::string::npos);
+    CHECK(r.out.find("failed\t" + dir.file("missing.db") + ": store.open\t") != std::string::npos);
+
+    std::ofstream(dir.file("bad.json")) << R"({"stores": [{"db": 7}]})";
+    auto bad = doctor(db, {"--config", dir.file("bad.json"), "--local"});
+    INFO(bad.out);
+    CHECK(bad.code == 1);
+    CHECK(bad.out.find("failed\tconfig\t") != std::string::npos);
+    CHECK(doctor(db, {}).code == 2);  // neither --db nor --config
+}
