@@ -315,7 +315,8 @@ PYBIND11_MODULE(ferry, m) {
 
     py::class_<PyService>(m, "SyncService")
         .def(py::init([](const std::string& path, std::optional<std::string> gateway, std::optional<std::string> token,
-                         std::optional<std::string> database_url, std::function<void(py::dict)> on_status) {
+                         std::optional<std::string> database_url, std::function<void(py::dict)> on_status,
+                         std::function<void(std::string, std::string, bool)> on_change, std::function<void(py::dict)> on_lost) {
                  const Endpoint e{gateway, token, database_url};
                  e.check();
                  const std::string app = ferry::Store::open_existing(path).app();
@@ -329,6 +330,18 @@ PYBIND11_MODULE(ferry, m) {
                              err.discard_as_unraisable("ferry.SyncService on_status");
                          }
                      };
+                 if (on_change || on_lost)
+                     o.sync.on_remote_changes = [on_change, on_lost](const std::vector<ferry::RemoteChange>& rows) {
+                         py::gil_scoped_acquire gil;
+                         try {
+                             for (const auto& r : rows) {
+                                 if (on_change) on_change(r.table, r.key_json, r.deleted);
+                                 if (on_lost && !r.lost.empty()) on_lost(lost_dict(r));
+                             }
+                         } catch (py::error_already_set& err) {  // the service thread goes on
+                             err.discard_as_unraisable("ferry.SyncService on_change");
+                         }
+                     };
                  ferry::SyncService::FeedFactory feed;
                  if (e.gateway) feed = [e] { return ferry::gateway_changes(*e.gateway, e.http()); };
                  else feed = [url = *e.database_url] { return ferry::postgres_changes(url); };
@@ -338,7 +351,8 @@ PYBIND11_MODULE(ferry, m) {
                  return holder;
              }),
              py::arg("path"), py::kw_only(), py::arg("gateway") = py::none(), py::arg("token") = py::none(),
-             py::arg("database_url") = py::none(), py::arg("on_status") = nullptr)
+             py::arg("database_url") = py::none(), py::arg("on_status") = nullptr, py::arg("on_change") = nullptr,
+             py::arg("on_lost") = nullptr)
         .def("start", [](PyService& s) { s.service->start(); })
         .def("stop", &PyService::stop)
         .def("sync_now", [](PyService& s) { s.service->sync_now(); })

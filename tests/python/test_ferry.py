@@ -113,11 +113,13 @@ def test_the_sync_service_keeps_a_store_in_sync(tmp_path, database):
     a = ferry.Store(str(tmp_path / "a.db"), "december")
     b_path = str(tmp_path / "b.db")
     b = ferry.Store(b_path, "december")
-    statuses = []
-    with ferry.SyncService(b_path, database_url=database, on_status=statuses.append) as service:
+    statuses, changed = [], []
+    with ferry.SyncService(b_path, database_url=database, on_status=statuses.append,
+                           on_change=lambda t, k, d: changed.append((t, k, d))) as service:
         a.execute("INSERT INTO users(id, email) VALUES (?, 'live@x.org')", (ME,))
         a.sync(database_url=database)
         assert eventually(lambda: b.query("SELECT count(*) FROM users") == [(1,)])
+        assert eventually(lambda: ("users", '["' + ME + '"]', False) in changed)
         assert service.status()["failed_rounds"] == 0
     assert service.status()["state"] == "stopped"
     assert any(s["state"] == "idle" for s in statuses)
