@@ -262,3 +262,53 @@ TEST_CASE("a store's rejected writes of the version before the ledger move into 
     CHECK(ferry::dismiss_rejected_write(s, 7));
     CHECK(ferry::rejected_writes(s).empty());
 }
+
+namespace {
+/// Forwards calls, but loses the answer of the first push after the server committed it.
+class LosingTransport : public ferry::Transport {
+public:
+    explicit LosingTransport(ferry::Transport& inner) : m_inner(inner) {}
+    std::string call(const std::string& endpoint, const std::string& request) override {
+        auto answer = m_inner.call(endpoint, request);
+        if (endpoint == "push" && !m_lost) {
+            m_lost = true;
+            throw ferry::Error(ferry::ErrorDomain::postgres, ferry::ErrorCode::connection, "connection lost (simulated)");
+        }
+        return answer;
+    }
+
+private:
+    ferry::Transport& m_inner;
+    bool m_lost = false;
+};
+}  // namespace
+
+TEST_CASE("a batch whose answer was lost records each outcome once, with the winner, when it is sent again",
+          "[integration][outcomes]") {
+    PgDatabase db;
+    ferry::server::install_app_schema(db.conninfo(), "december");
+    Device a(db, "december"), b(db, "december");
+    seed(a.store());
+    a.sync();
+    b.sync();
+    watch_all(a.store());
+    a.store().execute("UPDATE containers SET name = 'from-a' WHERE id = ?", {k_container});
+    a.store().execute("INSERT INTO users(id, email, name) VALUES (?, 'b@example.com', 'mine')", {k_other_user});
+    b.store().execute("UPDATE containers SET name = 'from-b' WHERE id = ?", {k_container});
+    b.store().execute("INSERT INTO users(id, email, name) VALUES (?, 'b@example.com', 'theirs')", {Store::new_id()});
+    b.sync();
+
+    LosingTransport losing(a.transport());
+    ferry::SyncClient client(a.store(), losing);
+    CHECK_THROWS_AS(client.sync(), ferry::Error);
+    CHECK(ferry::write_outcomes(a.store()).empty());  // the answer never arrived: nothing recorded
+    CHECK(ferry::write_status(a.store(), "containers", key(k_container)) == "pending");
+    const auto report = client.sync();  // the same batch again: the server answers with its record
+    CHECK(report.superseded == 1);
+    CHECK(report.rejected == 1);
+    const auto lost = only(a.store(), "superseded");
+    CHECK(lost.winner_site == b.store().status().site_id);
+    CHECK(json::parse(lost.winner_values_json)["name"] == "from-b");
+    CHECK(only(a.store(), "rejected").key_json == key(k_other_user));
+    CHECK(ferry::write_outcomes(a.store()).size() == 2);
+}
