@@ -5,7 +5,9 @@
 // must reach the server.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "ferry/error.hpp"
 #include "ferry/outcomes.hpp"
@@ -294,6 +296,7 @@ TEST_CASE("a batch whose answer was lost records each outcome once, with the win
     watch_all(a.store());
     a.store().execute("UPDATE containers SET name = 'from-a' WHERE id = ?", {k_container});
     a.store().execute("INSERT INTO users(id, email, name) VALUES (?, 'b@example.com', 'mine')", {k_other_user});
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // b writes later: b wins
     b.store().execute("UPDATE containers SET name = 'from-b' WHERE id = ?", {k_container});
     b.store().execute("INSERT INTO users(id, email, name) VALUES (?, 'b@example.com', 'theirs')", {Store::new_id()});
     b.sync();
