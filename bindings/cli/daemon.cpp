@@ -31,6 +31,7 @@
 #include "ferry/postgres_transport.hpp"
 #include "ferry/store.hpp"
 #include "ferry/sync_service.hpp"
+#include "sync/gateway/exclusive_port.hpp"
 #include "sync/gateway/operator_text.hpp"
 
 namespace ferry::cli {
@@ -404,6 +405,7 @@ int run_daemon(DaemonConfig config, const std::string& config_path) {
     if (!config.http.empty()) {
         const auto [host, port] = host_port(config.http, "--http");
         http = std::make_unique<httplib::Server>();
+        ferry::detail::use_exclusive_port(*http);
         serve_http(*http, daemon);
         const int bound = port == 0 ? http->bind_to_any_port(host) : (http->bind_to_port(host, port) ? port : -1);
         if (bound < 0) {

@@ -20,6 +20,7 @@
 #include "ferry/error.hpp"
 #include "sync/server/change_notifier.hpp"
 #include "sync/gateway/connection_pool.hpp"
+#include "sync/gateway/exclusive_port.hpp"
 #include "sync/gateway/operator_views.hpp"
 #include "sync/gateway/rate_limiter.hpp"
 #include "sync/gateway/request_metrics.hpp"
@@ -466,12 +467,7 @@ void Gateway::Impl::route_operator() {
     operator_http.new_task_queue = [] { return new httplib::ThreadPool(2); };
     operator_http.set_read_timeout(5, 0);
     operator_http.set_write_timeout(5, 0);
-    // httplib's default options add SO_REUSEPORT, with which a second process binds the same port
-    // and the kernel splits the scrapes between them; a port in use must be refused instead.
-    operator_http.set_socket_options([](socket_t sock) {
-        int yes = 1;
-        ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
-    });
+    use_exclusive_port(operator_http);
     operator_http.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
         res.set_header("Cache-Control", "no-store");
         res.set_content(metrics_text(operator_snapshot()), "text/plain; version=0.0.4; charset=utf-8");
@@ -552,6 +548,7 @@ Gateway::~Gateway() { stop(); }
 
 int Gateway::bind() {
     const auto& o = m->options;
+    use_exclusive_port(m->http);
     const int port = o.port == 0 ? m->http.bind_to_any_port(o.host) : (m->http.bind_to_port(o.host, o.port) ? o.port : -1);
     if (port <= 0)
         throw Error(ErrorDomain::io, ErrorCode::io,

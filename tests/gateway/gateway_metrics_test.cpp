@@ -315,6 +315,18 @@ TEST_CASE("without --metrics-listen there is no operator listener, and a bad add
         {"127.0.0.1:99999", "--metrics-listen must be HOST:PORT"},
         {"127.0.0.1:" + std::to_string(plain.port()), "for metrics"},
     };
+    // Nor can a second gateway take the first one's public port (no SO_REUSEPORT: the kernel
+    // would split the users' connections between the two).
+    {
+        Process second({cli_path(), "gateway", "--listen", "127.0.0.1:" + std::to_string(plain.port()), "--app", k_app},
+                       {{"DATABASE_URL", db.conninfo()}, {"FERRY_JWT_SECRET", k_secret}});
+        const auto deadline = Clock::now() + std::chrono::seconds(20);
+        while (second.running() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        INFO(second.err());
+        REQUIRE(!second.running());
+        CHECK(second.terminate() != 0);
+        CHECK(second.err().find("cannot listen on 127.0.0.1:" + std::to_string(plain.port())) != std::string::npos);
+    }
     for (const auto& [address, message] : refused) {
         INFO(address);
         Process p({cli_path(), "gateway", "--listen", "127.0.0.1:0", "--app", k_app, "--metrics-listen", address},
