@@ -161,8 +161,39 @@ std::vector<std::pair<std::string, Value>> values_to_write(const CapturedTable& 
     return out;
 }
 
+using ColumnValues = std::vector<std::pair<std::string, Value>>;
+
+void update_row(Store::Impl& impl, const CapturedTable& t, const std::vector<Value>& key, const ColumnValues& values) {
+    std::string sets;
+    std::vector<Value> params;
+    for (const auto& [c, v] : values) {
+        sets += (sets.empty() ? "" : ", ") + quote_ident(c) + " = ?";
+        params.push_back(v);
+    }
+    if (sets.empty()) return;
+    params.insert(params.end(), key.begin(), key.end());
+    impl.execute("UPDATE " + quote_ident(t.name) + " SET " + sets + " WHERE " + where_key(t), params);
+}
+
+void insert_row(Store::Impl& impl, const CapturedTable& t, const std::vector<Value>& key, const ColumnValues& values) {
+    std::string cols, marks;
+    std::vector<Value> params;
+    for (std::size_t k = 0; k < t.pk_columns.size(); ++k) {
+        cols += (cols.empty() ? "" : ", ") + quote_ident(t.pk_columns[k]);
+        marks += marks.empty() ? "?" : ", ?";
+        params.push_back(key[k]);
+    }
+    for (const auto& [c, v] : values) {
+        cols += ", " + quote_ident(c);
+        marks += ", ?";
+        params.push_back(v);
+    }
+    impl.execute("INSERT INTO " + quote_ident(t.name) + " (" + cols + ") VALUES (" + marks + ")", params);
+}
+
 /// Makes the outcome's write again as a new local write (captured, with a new clock) and marks
-/// the outcome with `resolution`.
+/// the outcome with `resolution`: a delete deletes the row, an insert or update writes its values
+/// over the row, an insert of a row that is gone inserts it again.
 void write_again(Store& store, std::int64_t id, const char* expected, const char* resolution, const std::string& changes_json) {
     auto& impl = impl_of(store);
     impl.transaction([&] {
@@ -177,33 +208,13 @@ void write_again(Store& store, std::int64_t id, const char* expected, const char
         const CapturedTable& table = *t->second;
         const std::vector<Value> key = key_values(table, json::parse(o.key_json));
         const bool present = !impl.query("SELECT 1 FROM " + quote_ident(table.name) + " WHERE " + where_key(table), key).rows.empty();
-        const auto values = values_to_write(table, o, changes_json);
+        const ColumnValues values = values_to_write(table, o, changes_json);
         if (o.op == "delete") {
             if (present) impl.execute("DELETE FROM " + quote_ident(table.name) + " WHERE " + where_key(table), key);
         } else if (present) {
-            std::string sets;
-            std::vector<Value> params;
-            for (const auto& [c, v] : values) {
-                sets += (sets.empty() ? "" : ", ") + quote_ident(c) + " = ?";
-                params.push_back(v);
-            }
-            params.insert(params.end(), key.begin(), key.end());
-            if (!sets.empty())
-                impl.execute("UPDATE " + quote_ident(table.name) + " SET " + sets + " WHERE " + where_key(table), params);
+            update_row(impl, table, key, values);
         } else if (o.op == "insert") {
-            std::string cols, marks;
-            std::vector<Value> params;
-            for (std::size_t k = 0; k < table.pk_columns.size(); ++k) {
-                cols += (cols.empty() ? "" : ", ") + quote_ident(table.pk_columns[k]);
-                marks += marks.empty() ? "?" : ", ?";
-                params.push_back(key[k]);
-            }
-            for (const auto& [c, v] : values) {
-                cols += ", " + quote_ident(c);
-                marks += ", ?";
-                params.push_back(v);
-            }
-            impl.execute("INSERT INTO " + quote_ident(table.name) + " (" + cols + ") VALUES (" + marks + ")", params);
+            insert_row(impl, table, key, values);
         } else {
             throw Error(ErrorDomain::ferry, ErrorCode::not_found,
                         "row " + o.table + " " + o.key_json + " no longer exists on this device: its update cannot be "
