@@ -13,11 +13,13 @@
 #include "ferry/outcomes.hpp"
 #include "lib/core/ids.hpp"
 #include "tests/support/device.hpp"
+#include "tests/support/losing_transport.hpp"
 #include "tests/support/store_checks.hpp"
 
 using ferry::FakeClock;
 using ferry::Store;
 using ferry::test::Device;
+using ferry::test::LosingTransport;
 using ferry::test::PgDatabase;
 using ferry::test::text;
 using nlohmann::json;
@@ -264,26 +266,6 @@ TEST_CASE("a store's rejected writes of the version before the ledger move into 
     CHECK(ferry::dismiss_rejected_write(s, 7));
     CHECK(ferry::rejected_writes(s).empty());
 }
-
-namespace {
-/// Forwards calls, but loses the answer of the first push after the server committed it.
-class LosingTransport : public ferry::Transport {
-public:
-    explicit LosingTransport(ferry::Transport& inner) : m_inner(inner) {}
-    std::string call(const std::string& endpoint, const std::string& request) override {
-        auto answer = m_inner.call(endpoint, request);
-        if (endpoint == "push" && !m_lost) {
-            m_lost = true;
-            throw ferry::Error(ferry::ErrorDomain::postgres, ferry::ErrorCode::connection, "connection lost (simulated)");
-        }
-        return answer;
-    }
-
-private:
-    ferry::Transport& m_inner;
-    bool m_lost = false;
-};
-}  // namespace
 
 TEST_CASE("a batch whose answer was lost records each outcome once, with the winner, when it is sent again",
           "[integration][outcomes]") {

@@ -9,11 +9,13 @@
 #include "ferry/error.hpp"
 #include "lib/store/store_impl.hpp"
 #include "tests/support/device.hpp"
+#include "tests/support/losing_transport.hpp"
 #include "tests/support/store_checks.hpp"
 
 using ferry::FakeClock;
 using ferry::Store;
 using ferry::test::Device;
+using ferry::test::LosingTransport;
 using ferry::test::PgDatabase;
 using ferry::test::text;
 
@@ -32,23 +34,6 @@ void seed_container(Store& s) {
               {k_container, k_user});
 }
 
-/// Forwards calls, but loses the response of the first push after the server committed it.
-class LosingTransport : public ferry::Transport {
-public:
-    explicit LosingTransport(ferry::Transport& inner) : m_inner(inner) {}
-    std::string call(const std::string& endpoint, const std::string& request) override {
-        auto response = m_inner.call(endpoint, request);
-        if (endpoint == "push" && !m_lost) {
-            m_lost = true;
-            throw ferry::Error(ferry::ErrorDomain::postgres, ferry::ErrorCode::connection, "connection lost (simulated)");
-        }
-        return response;
-    }
-
-private:
-    ferry::Transport& m_inner;
-    bool m_lost = false;
-};
 }  // namespace
 
 TEST_CASE("two devices and the server converge, different columns of one row both survive", "[integration][sync]") {
