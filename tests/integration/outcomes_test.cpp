@@ -297,3 +297,45 @@ TEST_CASE("a batch whose answer was lost records each outcome once, with the win
     CHECK(only(a.store(), "rejected").key_json == key(k_other_user));
     CHECK(ferry::write_outcomes(a.store()).size() == 2);
 }
+
+TEST_CASE("two syncs of one store at once record each pushed write's outcome exactly once", "[integration][outcomes]") {
+    PgDatabase db;
+    ferry::server::install_app_schema(db.conninfo(), "december");
+    Device other(db, "december");
+    for (int i = 0; i < 20; ++i)  // emails the first device will clash with
+        other.store().execute("INSERT INTO users(id, email) VALUES (?, ?)",
+                              {Store::new_id(), "taken" + std::to_string(i) + "@example.com"});
+    other.sync();
+
+    ferry::test::TempDir dir;
+    const std::string path = dir.file("shared.db");
+    {
+        Store s = Store::open(path, "december");
+        watch_all(s);
+        s.transaction([&] {
+            for (int i = 0; i < 300; ++i)
+                s.execute("INSERT INTO users(id, email) VALUES (?, ?)",
+                          {Store::new_id(), (i < 20 ? "taken" : "mine") + std::to_string(i) + "@example.com"});
+        });
+    }
+    // Two handles of the file, two transports, two threads, small batches: the sync lock lets one
+    // run at a time, and whichever pushes a batch records its outcomes once.
+    auto run = [&] {
+        Store s = Store::open_existing(path);
+        auto t = ferry::connect_postgres(db.conninfo(), "december");
+        ferry::SyncOptions o;
+        o.push_batch = 25;
+        ferry::SyncClient(s, *t, o).sync();
+    };
+    std::thread first(run), second(run);
+    first.join();
+    second.join();
+
+    Store s = Store::open_existing(path);
+    CHECK(s.status().pending_changes == 0);
+    CHECK(s.query_value("SELECT count(*) FROM ferry_outcomes")->as_int() == 300);
+    CHECK(s.query_value("SELECT count(DISTINCT pk) FROM ferry_outcomes")->as_int() == 300);
+    CHECK(s.query_value("SELECT count(*) FROM ferry_outcomes WHERE outcome = 'rejected'")->as_int() == 20);
+    CHECK(s.query_value("SELECT count(*) FROM ferry_outcomes WHERE outcome = 'applied'")->as_int() == 280);
+    CHECK(db.scalar("SELECT count(*) FROM users WHERE email LIKE 'mine%'") == "280");
+}
