@@ -138,13 +138,20 @@ void ferry_change_sink::set(ferry_change_callback cb, void* ctx) {
 }
 
 void ferry_change_sink::deliver(const std::vector<ferry::RemoteChange>& changes) {
-    std::lock_guard<std::mutex> lock(mutex);
-    if (!callback || changes.empty()) return;
+    ferry_change_callback cb;
+    void* ctx;
+    {
+        // Called outside the lock: the callback may set another one (or none) for its handle.
+        std::lock_guard<std::mutex> lock(mutex);
+        cb = callback;
+        ctx = context;
+    }
+    if (!cb || changes.empty()) return;
     std::vector<ferry_change_t> out;
     out.reserve(changes.size());
     for (const auto& c : changes)
         out.push_back(ferry_change_t{c.table.c_str(), c.key_json.c_str(), c.deleted, c.lost.c_str(), c.outcome_id});
-    callback(out.data(), out.size(), context);
+    cb(out.data(), out.size(), ctx);
 }
 
 extern "C" {
@@ -234,7 +241,7 @@ ferry_store* ferry_store_open(const char* path, const char* app, ferry_error_t* 
     return guarded<ferry_store*>(error, nullptr, [&] {
         require(path, "path");
         ferry::Store s = app && *app ? ferry::Store::open(path, app) : ferry::Store::open_existing(path);
-        return new ferry_store{std::move(s)};
+        return new ferry_store{std::move(s), {}};
     });
 }
 

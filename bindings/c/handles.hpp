@@ -16,7 +16,7 @@
 
 /// Where a handle's syncs report changed rows (ferry_store_on_changes, ferry_service_on_changes).
 struct ferry_change_sink {
-    std::mutex mutex;  // a service's thread reads it while the app may set it
+    std::mutex mutex;  // a service's thread reads it while the app may set it (never held during a call)
     ferry_change_callback callback = nullptr;
     void* context = nullptr;
     void set(ferry_change_callback cb, void* ctx);

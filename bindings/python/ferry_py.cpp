@@ -152,6 +152,29 @@ py::dict lost_dict(const ferry::RemoteChange& r) {
     return d;
 }
 
+using ChangeCallback = std::function<void(std::string, std::string, bool)>;
+using LostCallback = std::function<void(py::dict)>;
+
+/// SyncOptions::on_remote_changes calling the Python callbacks (with the GIL) for each row, or
+/// nothing when neither is set. `on_service_thread`: an exception in them is reported as
+/// unraisable and the service goes on; otherwise it ends the sync() call that ran them.
+std::function<void(const std::vector<ferry::RemoteChange>&)> change_callbacks(ChangeCallback on_change, LostCallback on_lost,
+                                                                             bool on_service_thread) {
+    if (!on_change && !on_lost) return {};
+    return [on_change, on_lost, on_service_thread](const std::vector<ferry::RemoteChange>& rows) {
+        py::gil_scoped_acquire gil;
+        try {
+            for (const auto& r : rows) {
+                if (on_change) on_change(r.table, r.key_json, r.deleted);
+                if (on_lost && !r.lost.empty()) on_lost(lost_dict(r));
+            }
+        } catch (py::error_already_set& err) {
+            if (!on_service_thread) throw;
+            err.discard_as_unraisable("ferry.SyncService on_change");
+        }
+    };
+}
+
 }  // namespace
 
 PYBIND11_MODULE(ferry, m) {
@@ -231,14 +254,7 @@ PYBIND11_MODULE(ferry, m) {
                  const Endpoint e{gateway, token, database_url};
                  e.check();
                  ferry::SyncOptions o;
-                 if (on_change || on_lost)
-                     o.on_remote_changes = [on_change, on_lost](const std::vector<ferry::RemoteChange>& rows) {
-                         py::gil_scoped_acquire gil;
-                         for (const auto& r : rows) {
-                             if (on_change) on_change(r.table, r.key_json, r.deleted);
-                             if (on_lost && !r.lost.empty()) on_lost(lost_dict(r));
-                         }
-                     };
+                 o.on_remote_changes = change_callbacks(on_change, on_lost, false);
                  ferry::SyncReport report;
                  {
                      py::gil_scoped_release nogil;  // a round can take long: other Python threads run
@@ -330,18 +346,7 @@ PYBIND11_MODULE(ferry, m) {
                              err.discard_as_unraisable("ferry.SyncService on_status");
                          }
                      };
-                 if (on_change || on_lost)
-                     o.sync.on_remote_changes = [on_change, on_lost](const std::vector<ferry::RemoteChange>& rows) {
-                         py::gil_scoped_acquire gil;
-                         try {
-                             for (const auto& r : rows) {
-                                 if (on_change) on_change(r.table, r.key_json, r.deleted);
-                                 if (on_lost && !r.lost.empty()) on_lost(lost_dict(r));
-                             }
-                         } catch (py::error_already_set& err) {  // the service thread goes on
-                             err.discard_as_unraisable("ferry.SyncService on_change");
-                         }
-                     };
+                 o.sync.on_remote_changes = change_callbacks(on_change, on_lost, true);
                  ferry::SyncService::FeedFactory feed;
                  if (e.gateway) feed = [e] { return ferry::gateway_changes(*e.gateway, e.http()); };
                  else feed = [url = *e.database_url] { return ferry::postgres_changes(url); };

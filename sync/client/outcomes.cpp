@@ -7,6 +7,7 @@
 
 #include "ferry/error.hpp"
 #include "ferry/outcomes.hpp"
+#include "ferry/sync.hpp"
 #include "lib/core/ids.hpp"
 #include "lib/store/store_impl.hpp"
 
@@ -48,12 +49,13 @@ OutcomeRecorder::OutcomeRecorder(Store::Impl& impl) : m_impl(impl) {
     for (const auto& r : impl.query("SELECT tbl FROM ferry_outcome_watch", {}).rows) m_watch.insert(r[0].as_text());
 }
 
-bool OutcomeRecorder::watched(const std::string& table) const { return m_watch.count("*") || m_watch.count(table); }
+bool OutcomeRecorder::keeps(const std::string& table, const std::string& outcome) const {
+    return outcome == "rejected" || m_watch.count("*") || m_watch.count(table);
+}
 
 std::int64_t OutcomeRecorder::record(const CapturedTable& table, const protocol::Change& change,
-                                     const protocol::PushResult& result, std::int64_t batch, const RemoteRow* row) {
-    const std::string outcome = outcome_of(result);
-    if (outcome != "rejected" && !watched(table.name)) return 0;
+                                     const protocol::PushResult& result, const std::string& outcome, std::int64_t batch,
+                                     const RemoteRow* row) {
     Value code, reason, columns, local, winner, winner_site, winner_at;
     if (outcome == "rejected") {
         code = result.code.empty() ? std::string("invalid_argument") : result.code;
@@ -77,12 +79,15 @@ std::int64_t OutcomeRecorder::record(const CapturedTable& table, const protocol:
             winner_at = iso_timestamp(result.winner_hlc >> 16);
         }
     }
-    m_impl.execute(
-        "INSERT INTO ferry_outcomes(tbl, pk, op, outcome, code, reason, columns, local_values, winner_values, "
-        "winner_site, winner_at, hlc, batch, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        {table.name, change.pk.dump(), op_name(change.op), outcome, code, reason, columns, local, winner, winner_site,
-         winner_at, change.hlc, batch, Store::now_timestamp()});
-    return m_impl.query("SELECT last_insert_rowid()", {}).rows[0][0].as_int();
+    ++m_recorded;
+    return m_impl
+        .query("INSERT INTO ferry_outcomes(tbl, pk, op, outcome, code, reason, columns, local_values, winner_values, "
+               "winner_site, winner_at, hlc, batch, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+               {table.name, change.pk.dump(), op_name(change.op), outcome, code, reason, columns, local, winner,
+                winner_site, winner_at, change.hlc, batch, Store::now_timestamp()})
+        .rows.at(0)
+        .at(0)
+        .as_int();
 }
 
 void prune_outcomes(Store::Impl& impl) {
@@ -308,6 +313,23 @@ void restore_write(Store& store, std::int64_t id) { write_again(store, id, "supe
 bool discard_write(Store& store, std::int64_t id) {
     return store.execute("UPDATE ferry_outcomes SET resolution = 'discarded', resolved_at = ? WHERE id = ? AND resolution IS NULL",
                          {Store::now_timestamp(), id}) > 0;
+}
+
+// The rejected-write functions of ferry/sync.hpp, from before the ledger: its rejected entries.
+
+std::vector<RejectedWrite> rejected_writes(Store& store) {
+    std::vector<RejectedWrite> out;
+    auto r = store.query(
+        "SELECT id, tbl, pk, op, code, reason, coalesce(row_values, ''), rejected_at FROM ferry_rejected ORDER BY id");
+    for (const auto& row : r.rows)
+        out.push_back(RejectedWrite{row[0].as_int(), row[1].as_text(), row[2].as_text(), row[3].as_text(),
+                                    row[4].as_text(), row[5].as_text(), row[6].as_text(), row[7].as_text()});
+    return out;
+}
+
+bool dismiss_rejected_write(Store& store, std::int64_t id) {
+    const auto outcome = store.query_value("SELECT outcome FROM ferry_outcomes WHERE id = ?", {id});
+    return outcome && outcome->as_text() == "rejected" && discard_write(store, id);
 }
 
 std::string write_status(Store& store, const std::string& table, const std::string& key_json) {

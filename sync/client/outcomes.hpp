@@ -19,19 +19,24 @@ std::string outcome_of(const protocol::PushResult& result);
 class OutcomeRecorder {
 public:
     explicit OutcomeRecorder(Store::Impl& impl);
-    /// Records the outcome of `change` in push batch `batch` (`row`: the server's row now, or
-    /// null when the answer carried none). Returns its ledger id, 0 when the rules keep none.
+    /// Whether the rules keep `outcome` (outcome_of) of a change to `table`: a rejection always,
+    /// the others for watched tables.
+    bool keeps(const std::string& table, const std::string& outcome) const;
+    /// Records `outcome` of `change` in push batch `batch` (`row`: the server's row now, or null
+    /// when the answer carried none). Returns its ledger id.
     std::int64_t record(const CapturedTable& table, const protocol::Change& change, const protocol::PushResult& result,
-                        std::int64_t batch, const RemoteRow* row);
+                        const std::string& outcome, std::int64_t batch, const RemoteRow* row);
+    /// How many record() has written.
+    std::int64_t recorded() const { return m_recorded; }
 
 private:
-    bool watched(const std::string& table) const;
     Store::Impl& m_impl;
     std::set<std::string> m_watch;
+    std::int64_t m_recorded = 0;
 };
 
 /// Prunes applied, superseded and resolved outcomes past the policy's age and count (never an
-/// unresolved rejection). Runs in its own transaction.
+/// unresolved rejection). Runs in its own transaction (a savepoint inside the caller's).
 void prune_outcomes(Store::Impl& impl);
 
 }  // namespace ferry::detail

@@ -244,8 +244,15 @@ std::int64_t acknowledge(Store::Impl& impl, const SyncOptions& options, const In
         throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's push results do not match the batch");
     observe_clocks(impl, answer.clocks);
     std::vector<RemoteRow> rows = rows_of(changes, remote_rows(index, answer.tables));
-    std::map<std::pair<std::string, std::string>, const RemoteRow*> row_of;
-    for (const auto& r : rows) row_of.emplace(std::make_pair(r.table->name, r.pk.dump()), &r);
+    // The server's row of a change, for the ledger; indexed on first use (most batches record
+    // no outcome and need none).
+    std::map<std::pair<std::string, std::string>, const RemoteRow*> by_key;
+    auto row_for = [&](const std::string& table, const std::string& key) -> const RemoteRow* {
+        if (by_key.empty())
+            for (const auto& r : rows) by_key.emplace(std::make_pair(r.table->name, r.pk.dump()), &r);
+        auto it = by_key.find({table, key});
+        return it == by_key.end() ? nullptr : it->second;
+    };
     LostWrites lost;
     std::int64_t cleared = 0;
     remote_transaction(impl, [&] {
@@ -274,9 +281,9 @@ std::int64_t acknowledge(Store::Impl& impl, const SyncOptions& options, const In
                 rep.rejected++;
             else
                 rep.superseded++;
-            auto row = row_of.find({ch.table, key});
-            const std::int64_t id = ledger.record(*t->second, ch, res, batch.seq, row == row_of.end() ? nullptr : row->second);
             const std::string outcome = outcome_of(res);
+            std::int64_t id = 0;
+            if (ledger.keeps(ch.table, outcome)) id = ledger.record(*t->second, ch, res, outcome, batch.seq, row_for(ch.table, key));
             if (outcome != "applied") {
                 RemoteChange& c = lost[{ch.table, key}];
                 c.lost = outcome;
@@ -284,6 +291,7 @@ std::int64_t acknowledge(Store::Impl& impl, const SyncOptions& options, const In
                 c.outcome_id = id;
             }
         }
+        if (ledger.recorded() > 0) prune_outcomes(impl);  // the ledger stays bounded, even within one long push
         PendingWrites pending(impl, rows, log ? log->entries_sql() : std::string());  // writes made after the cut
         apply_remote_rows(impl, rows, pending, Apply::changed_columns);
         // During a snapshot, a row whose server state the push's answer brought counts as seen:
@@ -391,7 +399,6 @@ SyncReport SyncClient::push() {
             if (left <= 0) left = impl.query("SELECT count(*) FROM ferry_changes", {}).rows[0][0].as_int();
             report(m_options, "push", rep.pushed, left);
         }
-        if (rep.pushed > 0) prune_outcomes(impl);
         return rep;
     });
 }
@@ -535,22 +542,6 @@ std::int64_t SyncClient::lease_locked() {
     });
     report(m_options, "lease", leased, 0);
     return leased;
-}
-
-std::vector<RejectedWrite> rejected_writes(Store& store) {
-    std::vector<RejectedWrite> out;
-    auto r = store.query(
-        "SELECT id, tbl, pk, op, code, reason, coalesce(row_values, ''), rejected_at FROM ferry_rejected ORDER BY id");
-    for (const auto& row : r.rows)
-        out.push_back(RejectedWrite{row[0].as_int(), row[1].as_text(), row[2].as_text(), row[3].as_text(),
-                                    row[4].as_text(), row[5].as_text(), row[6].as_text(), row[7].as_text()});
-    return out;
-}
-
-bool dismiss_rejected_write(Store& store, std::int64_t id) {
-    return store.execute("UPDATE ferry_outcomes SET resolution = 'discarded', resolved_at = ? "
-                         "WHERE id = ? AND outcome = 'rejected' AND resolution IS NULL",
-                         {Store::now_timestamp(), id}) > 0;
 }
 
 }  // namespace ferry
