@@ -29,13 +29,18 @@ namespace ferry {
 namespace {
 using namespace detail;
 
-/// Sends one request and returns its answer's JSON (decoded by the caller). A server in this
-/// process gets the message as it is, not as text.
+/// The answer to a request of each kind, decoded (and so validated) by the codec.
+protocol::PushAnswer decode_answer(const protocol::PushRequest&, json j) { return protocol::decode_push_answer(std::move(j)); }
+protocol::PullAnswer decode_answer(const protocol::PullRequest&, json j) { return protocol::decode_pull_answer(std::move(j)); }
+protocol::LeaseAnswer decode_answer(const protocol::LeaseRequest&, json j) { return protocol::decode_lease_answer(std::move(j)); }
+
+/// Sends one request and returns its answer. A server in this process takes the message and
+/// gives its answer as they are; any other transport gets the request as text, and its answer
+/// is parsed and decoded here.
 template <class Request>
-json exchange(Transport& transport, const char* endpoint, const Request& request) {
-    if (auto* local = dynamic_cast<InProcessTransport*>(&transport))
-        return protocol::check_answer(local->call_json(endpoint, protocol::encode(request)), endpoint);
-    return protocol::parse_answer(transport.call(endpoint, protocol::encode(request).dump()), endpoint);
+auto exchange(Transport& transport, const char* endpoint, const Request& request) {
+    if (auto* local = dynamic_cast<InProcessTransport*>(&transport)) return local->call(request);
+    return decode_answer(request, protocol::parse_answer(transport.call(endpoint, protocol::encode(request).dump()), endpoint));
 }
 
 /// A page cache sized for applying pages while a sync runs, the connection's own afterwards.
@@ -82,9 +87,9 @@ public:
 
     /// The answer to `request` if it was asked for ahead (its failure is thrown here); nothing
     /// otherwise. An answer to another request is dropped.
-    std::optional<json> take(const protocol::PullRequest& request) {
+    std::optional<protocol::PullAnswer> take(const protocol::PullRequest& request) {
         if (!m_answer.valid()) return std::nullopt;
-        std::future<json> answer = std::move(m_answer);
+        std::future<protocol::PullAnswer> answer = std::move(m_answer);
         if (!(m_request == request)) {
             answer.wait();
             return std::nullopt;
@@ -94,7 +99,7 @@ public:
 
 private:
     protocol::PullRequest m_request;
-    std::future<json> m_answer;  // std::async's: its destructor waits for the request to end
+    std::future<protocol::PullAnswer> m_answer;  // std::async's: its destructor waits for the request to end
 };
 
 void report(const SyncOptions& o, const char* phase, std::int64_t done, std::int64_t pending) {
@@ -382,16 +387,15 @@ SyncReport SyncClient::push() {
 
             // 2. Send. A failure here leaves the batch in flight: the next push sends it again.
             protocol::PushRequest request{impl.app, impl.site_id, batch->seq, std::move(batch->changes)};
-            json text;
+            protocol::PushAnswer response;
             try {
-                text = exchange(m_transport, "push", request);
+                response = exchange(m_transport, "push", request);
             } catch (const Error& e) {
                 if (e.code() != ErrorCode::site_reused) throw;
                 rep.warnings.push_back(rotate_site(impl));
                 continue;
             }
             batch->changes = std::move(request.changes);
-            protocol::PushAnswer response = protocol::decode_push_answer(std::move(text));
             crash_point("push.answered");
             left -= acknowledge(impl, m_options, *batch, response, index, by_row, rep);
             crash_point("push.acked");
@@ -448,10 +452,10 @@ SyncReport SyncClient::pull_locked() {
                 fetched.emplace_back(t->first, row[1].as_text());
             }
         }
-        json text;
+        protocol::PullAnswer response;
         try {
             auto ahead = prefetch.take(request);
-            text = ahead ? std::move(*ahead) : exchange(m_transport, "pull", request);
+            response = ahead ? std::move(*ahead) : exchange(m_transport, "pull", request);
             crash_point(snapshot ? "snapshot.answered" : "pull.answered");
         } catch (const Error& e) {
             if (e.code() != ErrorCode::resync_required || snapshot) throw;
@@ -463,7 +467,6 @@ SyncReport SyncClient::pull_locked() {
             report(m_options, "resync", 0, 1);
             continue;
         }
-        protocol::PullAnswer response = protocol::decode_pull_answer(std::move(text));
         observe_clocks(impl, response.clocks);
         std::int64_t received = 0;
         for (const auto& t : response.tables) received += static_cast<std::int64_t>(t.rows.size() + t.gone.size());
@@ -531,7 +534,7 @@ std::int64_t SyncClient::lease_locked() {
     for (const auto& need : detail::lease_needs(impl, m_options.lease_low_water))
         request.requests.push_back(protocol::LeaseAsk{need.table, need.column, m_options.lease_block});
     if (request.requests.empty()) return 0;
-    const protocol::LeaseAnswer response = protocol::decode_lease_answer(exchange(m_transport, "lease", request));
+    const protocol::LeaseAnswer response = exchange(m_transport, "lease", request);
     crash_point("lease.answered");
     std::int64_t leased = 0;
     impl.transaction([&] {

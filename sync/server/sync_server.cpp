@@ -1,6 +1,6 @@
 // sync/server/sync_server.cpp: push, pull and lease on PostgreSQL.
 //
-// A push batch is staged into a temporary table with one statement, then merged with a handful
+// A push batch is staged into a temporary table with one COPY, then merged with a handful
 // of set-based statements per table (classify, insert, update, delete, record clocks). If a
 // table's statements fail (a unique key taken offline, a parent deleted, a bad value), that
 // table's changes are merged again one by one, each in a savepoint, so exactly the bad ones are
@@ -736,28 +736,37 @@ void SyncServer::check_database(pqxx::connection& c) {
 }
 
 json SyncServer::handle(pqxx::connection& c, const Principal& who, const std::string& endpoint, const json& request) {
-    if (!who.trusted && who.user.empty())
-        throw Error(ErrorDomain::ferry, ErrorCode::unauthenticated, "a request must be made for a user or a trusted process");
-    m_who = who;
-    if (endpoint == "push") {
-        auto req = protocol::decode_push_request(request);
-        admit(c, req.app);
-        return protocol::encode(push(c, req));
-    }
-    if (endpoint == "pull") {
-        auto req = protocol::decode_pull_request(request);
-        admit(c, req.app);
-        return protocol::encode(pull(c, req));
-    }
-    if (endpoint == "lease") {
-        auto req = protocol::decode_lease_request(request);
-        admit(c, req.app);
-        return protocol::encode(lease(c, req));
-    }
+    require_principal(who);  // before the request is read
+    if (endpoint == "push") return protocol::encode(serve(c, who, protocol::decode_push_request(request)));
+    if (endpoint == "pull") return protocol::encode(serve(c, who, protocol::decode_pull_request(request)));
+    if (endpoint == "lease") return protocol::encode(serve(c, who, protocol::decode_lease_request(request)));
     bad_request("unknown endpoint '" + endpoint + "' (push, pull, lease)");
 }
 
-void SyncServer::admit(pqxx::connection& c, const std::string& app) {
+protocol::PushAnswer SyncServer::serve(pqxx::connection& c, const Principal& who, const protocol::PushRequest& request) {
+    admit(c, who, request.app);
+    return push(c, request);
+}
+
+protocol::PullAnswer SyncServer::serve(pqxx::connection& c, const Principal& who, const protocol::PullRequest& request) {
+    admit(c, who, request.app);
+    return pull(c, request);
+}
+
+protocol::LeaseAnswer SyncServer::serve(pqxx::connection& c, const Principal& who, const protocol::LeaseRequest& request) {
+    admit(c, who, request.app);
+    return lease(c, request);
+}
+
+/// Who the request is for (kept for its statements), and that it is for this server's app and database.
+void SyncServer::require_principal(const Principal& who) {
+    if (!who.trusted && who.user.empty())
+        throw Error(ErrorDomain::ferry, ErrorCode::unauthenticated, "a request must be made for a user or a trusted process");
+}
+
+void SyncServer::admit(pqxx::connection& c, const Principal& who, const std::string& app) {
+    require_principal(who);
+    m_who = who;
     if (!app.empty() && app != m_app)
         throw Error(ErrorDomain::ferry, ErrorCode::wrong_app, "this server syncs app '" + m_app + "', not '" + app + "'");
     check_database(c);
@@ -925,13 +934,29 @@ SyncServer::Staging SyncServer::validate(pqxx::work& tx, const std::vector<proto
             }
         }
         max_hlc = std::max(max_hlc, h);
-        staged.push_back({{"ord", static_cast<int>(i)}, {"tbl", name}, {"pk", ch.pk}, {"op", op}, {"hlc", h},
-                          {"vals", vals}, {"clocks", clocks}, {"deltas", deltas}});
+        staged.push_back({static_cast<int>(i), &ch, std::move(vals), std::move(clocks), std::move(deltas)});
         (op == 3 ? deletes : upserts)[name].push_back(static_cast<int>(i));
         tables_in_batch.insert(name);
     }
 
     return out;
+}
+
+void SyncServer::stage(pqxx::work& tx, const std::vector<StagedChange>& staged, const std::string& site) {
+    // COPY, one line per change: no document of the whole batch to build, send and take apart.
+    pqxx::stream_to copy(tx, "ferry_stage",
+                         std::vector<std::string>{"ord", "tbl", "pk", "op", "hlc", "vals", "clocks", "deltas", "own"});
+    for (const auto& s : staged) {
+        const protocol::Change& ch = *s.change;
+        // An insert's columns whose clock is not the insert's own, as ferry.rows records them (merge_sql).
+        json own = json::object();
+        if (ch.op == 1)
+            for (const auto& [column, clock] : s.clocks.items())
+                if (clock.get<std::int64_t>() != ch.hlc) own[column] = json::array({clock, site});
+        copy << std::make_tuple(s.ord, ch.table, ch.pk.dump(), ch.op, ch.hlc, s.vals.dump(), s.clocks.dump(), s.deltas.dump(),
+                                own.dump());
+    }
+    copy.complete();
 }
 
 protocol::PushAnswer SyncServer::merge_batch(pqxx::connection& c, Batch& batch) {
@@ -942,15 +967,6 @@ protocol::PushAnswer SyncServer::merge_batch(pqxx::connection& c, Batch& batch) 
     const auto& changes = *batch.changes;
     Staging st = validate(tx, changes);
     auto& results = st.results;
-    // An insert's columns whose clock is not the insert's own, as ferry.rows records them (merge_sql).
-    for (auto& item : st.staged) {
-        if (item["op"] != 1) continue;
-        const auto h = item["hlc"].get<std::int64_t>();
-        json own = json::object();
-        for (const auto& [column, clock] : item["clocks"].items())
-            if (clock.get<std::int64_t>() != h) own[column] = json::array({clock, site});
-        if (!own.empty()) item["own"] = std::move(own);
-    }
     if (!st.staged.empty()) {
         // The merge's mark (ferry.log_change): side effects of this batch on other rows get clocks
         // newer than the batch's greatest.
@@ -965,12 +981,7 @@ protocol::PushAnswer SyncServer::merge_batch(pqxx::connection& c, Batch& batch) 
             "CREATE INDEX ferry_stage_key ON ferry_stage (tbl, pk); "
             "EXECUTE format('GRANT SELECT ON pg_temp.ferry_stage TO %I', "
             "(SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'ferry')); END IF; END $$");
-        tx.exec_params(
-            "INSERT INTO ferry_stage(ord, tbl, pk, op, hlc, vals, clocks, deltas, own) SELECT ord, tbl, pk, op, hlc, "
-            "vals, clocks, deltas, coalesce(own, '{}') FROM "
-            "jsonb_to_recordset($1::jsonb) AS x(ord int, tbl text, pk jsonb, op smallint, hlc bigint, vals jsonb, "
-            "clocks jsonb, deltas jsonb, own jsonb)",
-            st.staged.dump());
+        stage(tx, st.staged, site);
         lock_staged_rows(tx, st.tables);
         if (!m_who.trusted) authorize_staged(tx, st.tables);
 

@@ -30,6 +30,13 @@ public:
     /// statement runs as the app's device role with the user's claims (row-level security).
     nlohmann::json handle(pqxx::connection& c, const Principal& who, const std::string& endpoint,
                           const nlohmann::json& request);
+    /// The same for a request that is already a message: a server in the device's own process
+    /// (the direct transport) takes its client's messages as they are, with no encoding, decoding
+    /// or copy of every value in between. The caller vouches for their shape (Ferry's client
+    /// builds them); everything else is checked as for handle().
+    protocol::PushAnswer serve(pqxx::connection& c, const Principal& who, const protocol::PushRequest& request);
+    protocol::PullAnswer serve(pqxx::connection& c, const Principal& who, const protocol::PullRequest& request);
+    protocol::LeaseAnswer serve(pqxx::connection& c, const Principal& who, const protocol::LeaseRequest& request);
 
     protocol::PushAnswer push(pqxx::connection& c, const protocol::PushRequest& request);
     protocol::PullAnswer pull(pqxx::connection& c, const protocol::PullRequest& request);
@@ -53,7 +60,8 @@ private:
     /// ratchet past) and max_skew_ms.
     protocol::Clocks clocks_for(pqxx::transaction_base& tx, const nlohmann::json& keys, std::int64_t at_least = 0);
     /// Refuses a request for another app, and checks the database (check_database).
-    void admit(pqxx::connection& c, const std::string& app);
+    static void require_principal(const Principal& who);
+    void admit(pqxx::connection& c, const Principal& who, const std::string& app);
 
     /// One push batch as received.
     struct Batch {
@@ -67,14 +75,24 @@ private:
     /// another batch under a recorded sequence number. Nothing when the batch is new.
     std::optional<protocol::PushAnswer> replay(pqxx::work& tx, Batch& batch);
     /// A batch checked change by change: Ferry's own refusals as results, the rest to stage.
+    /// One change as the stage holds it (merge_batch copies these into ferry_stage).
+    struct StagedChange {
+        int ord = 0;                 ///< the change's place in the batch
+        const protocol::Change* change = nullptr;
+        nlohmann::json vals;         ///< the change's values, with an insert's key columns
+        nlohmann::json clocks;       ///< column -> its clock, one per vals column
+        nlohmann::json deltas;       ///< counter column -> increment
+    };
     struct Staging {
         std::vector<protocol::PushResult> results;  ///< one per change; set for the refused ones
-        nlohmann::json staged = nlohmann::json::array();
+        std::vector<StagedChange> staged;
         std::map<std::string, std::vector<int>> upserts, deletes;  ///< ords per table
         std::set<std::string> tables;                               ///< tables with staged changes
         std::int64_t max_hlc = 0;
     };
     Staging validate(pqxx::work& tx, const std::vector<protocol::Change>& changes);
+    /// Copies the staged changes into the session's ferry_stage (COPY FROM).
+    static void stage(pqxx::work& tx, const std::vector<StagedChange>& staged, const std::string& site);
     /// Applies a new batch in one transaction (or answers its replay).
     protocol::PushAnswer merge_batch(pqxx::connection& c, Batch& batch);
     /// Locks the staged rows against other merges and plain-SQL writers, in a fixed order.

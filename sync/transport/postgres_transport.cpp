@@ -14,6 +14,22 @@
 namespace ferry {
 namespace {
 class PostgresTransport final : public detail::InProcessTransport {
+    // (Defined before their callers: their return types are deduced.)
+    /// Runs `body` on the connection (opened again when it was lost), PostgreSQL's errors translated.
+    template <class F>
+    auto serve(const std::string& what, F&& body) {
+        decltype(body()) answer;
+        detail::translate_pg(what, [&] {
+            if (!m_connection || !m_connection->is_open()) connect();
+            answer = body();
+        });
+        return answer;
+    }
+    template <class Request>
+    auto typed(const std::string& what, const Request& request) {
+        return serve(what, [&] { return m_server.serve(*m_connection, detail::Principal::trusted_process(), request); });
+    }
+
 public:
     PostgresTransport(std::string conninfo, std::string app, ServerOptions options)
         : m_conninfo(std::move(conninfo)), m_server(std::move(app), options) {
@@ -21,13 +37,14 @@ public:
     }
 
     nlohmann::json call_json(const std::string& endpoint, const nlohmann::json& request) override {
-        nlohmann::json response;
-        detail::translate_pg("sync " + endpoint, [&] {
-            if (!m_connection || !m_connection->is_open()) connect();
-            response = m_server.handle(*m_connection, detail::Principal::trusted_process(), endpoint, request);
+        return serve("sync " + endpoint, [&] {
+            return m_server.handle(*m_connection, detail::Principal::trusted_process(), endpoint, request);
         });
-        return response;
     }
+    protocol::PushAnswer call(const protocol::PushRequest& request) override { return typed("sync push", request); }
+    protocol::PullAnswer call(const protocol::PullRequest& request) override { return typed("sync pull", request); }
+    protocol::LeaseAnswer call(const protocol::LeaseRequest& request) override { return typed("sync lease", request); }
+    using detail::InProcessTransport::call;
 
 private:
     void connect() {
