@@ -350,6 +350,7 @@ struct Round {
     void initial_sync(Server& server, Store& b);
     void record_initial(double ferry_s, double plain_s, double copy_s, double peak_mb);
     void incremental(Server& server, Store& a, Store& b);
+    double incremental_floor(Server& server, Store& b, const std::vector<std::size_t>& picked);
 };
 
 void Round::execute() {
@@ -478,6 +479,44 @@ void Round::incremental(Server& server, Store& a, Store& b) {
     expect_synced("incremental pull", b, server.pg(), rows.size());
     series("incremental_push").ferry.push_back(push_s);
     series("incremental_pull").ferry.push_back(pull_s);
+    series("incremental_floor").ferry.push_back(incremental_floor(server, b, picked));
+}
+
+/// The floor of the incremental sync: the same updates as plain SQL on plain copies of "Task"
+/// holding the same rows, one on the server (one UPDATE by key) and one in device B's file (one
+/// UPDATE per row, as an apply makes them), in one transaction each. How much this grows from
+/// the smallest size is what the size of the tables alone costs (B-tree depth, rows no longer
+/// in PostgreSQL's shared buffers or SQLite's page cache), with no sync at all.
+double Round::incremental_floor(Server& server, Store& b, const std::vector<std::size_t>& picked) {
+    nlohmann::json ids = nlohmann::json::array();
+    for (std::size_t i : picked) ids.push_back(rows[i][0].as_text());
+    {
+        pqxx::work tx(server.pg());
+        tx.exec("CREATE TABLE bench_inc (LIKE \"Task\" INCLUDING ALL)");
+        tx.exec("INSERT INTO bench_inc SELECT * FROM \"Task\"");
+        tx.commit();
+    }
+    sqlite3* db = ferry::detail::impl_of(b).handle();
+    copy_table(db, "Task", "bench_inc", false);
+    raw_exec(db, "PRAGMA foreign_keys = OFF");
+    raw_exec(db, "INSERT INTO bench_inc SELECT * FROM \"Task\"");
+    raw_exec(db, "PRAGMA foreign_keys = ON");
+    wal_checkpoint(b);
+    checkpoint(server.pg());
+    const double server_s = timed([&] {
+        pqxx::work tx(server.pg());
+        tx.exec_params("UPDATE bench_inc SET priority = priority + 1, \"updatedAt\" = now() "
+                       "WHERE id IN (SELECT jsonb_array_elements_text($1::jsonb))",
+                       ids.dump());
+        tx.commit();
+    });
+    const double device_s = timed([&] { raw_by_id(db, "UPDATE bench_inc SET priority = priority + 1 WHERE id = ?", rows, picked); });
+    {
+        pqxx::work tx(server.pg());
+        tx.exec("DROP TABLE bench_inc");
+        tx.commit();
+    }
+    return server_s + device_s;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -609,7 +648,7 @@ void live_latency(const Config& cfg, const TempDir& dir, const std::string& tran
 void incremental_ratios(const Config& cfg, Report& report) {
     const std::size_t ref = cfg.sizes.front();
     for (const auto& transport : cfg.transports)
-        for (const char* name : {"incremental_push", "incremental_pull"}) {
+        for (const char* name : {"incremental_push", "incremental_pull", "incremental_floor"}) {
             const Series* base = report.find(name, ref, transport);
             if (!base) continue;
             const std::vector<double> ref_times = base->ferry;
