@@ -666,24 +666,29 @@ void incremental_ratios(const Config& cfg, Report& report) {
 }
 
 /// push_linearity: push time at each size over the time at the next smaller size, against
-/// 1.1x the ratio of the sizes (1M over 100k: at most 11).
+/// 1.1x the ratio of the sizes (1M over 100k: at most 11); push_floor_linearity the same of the
+/// push's floor (what the size of the tables alone makes superlinear).
 void push_linearity(const Config& cfg, Report& report) {
+    const std::pair<const char*, const char*> kinds[] = {{"push_vs_copy_from", "push_linearity"},
+                                                         {"push_floor_vs_copy_from", "push_floor_linearity"}};
     for (const auto& transport : cfg.transports)
-        for (std::size_t i = 1; i < cfg.sizes.size(); ++i) {
-            const Series* small = report.find("push_vs_copy_from", cfg.sizes[i - 1], transport);
-            const Series* big = report.find("push_vs_copy_from", cfg.sizes[i], transport);
-            if (!small || !big) continue;
-            // Copied first: adding a series may move the others (and invalidate `small` and `big`).
-            const std::vector<double> small_s = small->ferry, big_s = big->ferry;
-            Series& s = report.series("push_linearity", cfg.sizes[i], transport);
-            s.baseline_name = "push at " + std::to_string(cfg.sizes[i - 1]) + " rows";
-            s.figure_text = "ferry / baseline";
-            s.ferry = big_s;
-            s.baseline = small_s;
-            s.figures.clear();
-            for (std::size_t r = 0; r < big_s.size() && r < small_s.size(); ++r) s.figures.push_back(big_s[r] / small_s[r]);
-            s.goal = {"<=", 1.1 * static_cast<double>(cfg.sizes[i]) / static_cast<double>(cfg.sizes[i - 1])};
-        }
+        for (const auto& [from, name] : kinds)
+            for (std::size_t i = 1; i < cfg.sizes.size(); ++i) {
+                const Series* small = report.find(from, cfg.sizes[i - 1], transport);
+                const Series* big = report.find(from, cfg.sizes[i], transport);
+                if (!small || !big) continue;
+                // Copied first: adding a series may move the others (and invalidate `small` and `big`).
+                const std::vector<double> small_s = small->ferry, big_s = big->ferry;
+                Series& s = report.series(name, cfg.sizes[i], transport);
+                s.baseline_name = std::string(from == kinds[0].first ? "push" : "the floor") + " at " +
+                                  std::to_string(cfg.sizes[i - 1]) + " rows";
+                s.figure_text = "ferry / baseline";
+                s.ferry = big_s;
+                s.baseline = small_s;
+                s.figures.clear();
+                for (std::size_t r = 0; r < big_s.size() && r < small_s.size(); ++r) s.figures.push_back(big_s[r] / small_s[r]);
+                s.goal = {"<=", 1.1 * static_cast<double>(cfg.sizes[i]) / static_cast<double>(cfg.sizes[i - 1])};
+            }
 }
 
 // ---------------------------------------------------------------------------------------------
