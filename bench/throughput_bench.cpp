@@ -200,14 +200,19 @@ private:
     std::string m_token;
 };
 
-/// COPY FROM of `rows` into `table` (a quoted name), in one transaction.
-void copy_from(pqxx::connection& pg, const std::string& table, const std::vector<Row>& rows) {
+/// COPY FROM of `rows` into `table` (a quoted name), in `tx`.
+void copy_rows(pqxx::work& tx, const std::string& table, const std::vector<Row>& rows) {
     std::vector<std::string> columns;
     for (const auto& c : task_columns()) columns.push_back(qi(c));
-    pqxx::work tx(pg);
     pqxx::stream_to copy(tx, table, columns);
     for (const auto& r : rows) copy << task_copy_fields(r);
     copy.complete();
+}
+
+/// COPY FROM of `rows` into `table` (a quoted name), in one transaction.
+void copy_from(pqxx::connection& pg, const std::string& table, const std::vector<Row>& rows) {
+    pqxx::work tx(pg);
+    copy_rows(tx, table, rows);
     tx.commit();
 }
 
@@ -248,28 +253,22 @@ void drop_plain_server_table(pqxx::connection& pg) {
 /// keeps that metadata takes at least this long.
 void copy_floor(pqxx::connection& pg, const std::vector<Row>& rows) {
     pqxx::work tx(pg);
-    {
-        std::vector<std::string> columns;
-        for (const auto& c : task_columns()) columns.push_back(qi(c));
-        pqxx::stream_to copy(tx, "bench_floor", columns);
-        for (const auto& r : rows) copy << task_copy_fields(r);
-        copy.complete();
-    }
+    copy_rows(tx, "bench_floor", rows);
+    // Each row's key as ferry.rows and ferry.changes hold it (a JSON array; ids are plain cuids).
+    auto key = [](const Row& r) { return "[\"" + r[0].as_text() + "\"]"; };
     const std::string readers = "{" + k_user + "}";
     std::int64_t hlc = std::int64_t{1} << 40;
     {
         pqxx::stream_to copy(tx, "bench_floor_rows",
                              std::vector<std::string>{"tbl", "pk", "clocks", "created_hlc", "created_site", "readers", "owner"});
-        for (const auto& r : rows)
-            copy << std::make_tuple("Task", "[\"" + r[0].as_text() + "\"]", "{}", ++hlc, "bench-site", readers, k_user);
+        for (const auto& r : rows) copy << std::make_tuple("Task", key(r), "{}", ++hlc, "bench-site", readers, k_user);
         copy.complete();
     }
     {
         pqxx::stream_to copy(tx, "bench_floor_changes",
                              std::vector<std::string>{"tbl", "pk", "op", "readers", "origin", "origin_seq"});
         std::int64_t i = 0;
-        for (const auto& r : rows)
-            copy << std::make_tuple("Task", "[\"" + r[0].as_text() + "\"]", 1, readers, "bench-site", 1 + i++ / 1000);
+        for (const auto& r : rows) copy << std::make_tuple("Task", key(r), 1, readers, "bench-site", 1 + i++ / 1000);
         copy.complete();
     }
     tx.commit();
@@ -669,10 +668,15 @@ void incremental_ratios(const Config& cfg, Report& report) {
 /// 1.1x the ratio of the sizes (1M over 100k: at most 11); push_floor_linearity the same of the
 /// push's floor (what the size of the tables alone makes superlinear).
 void push_linearity(const Config& cfg, Report& report) {
-    const std::pair<const char*, const char*> kinds[] = {{"push_vs_copy_from", "push_linearity"},
-                                                         {"push_floor_vs_copy_from", "push_floor_linearity"}};
+    struct Kind {
+        const char* from;   ///< the series whose times are compared
+        const char* name;   ///< the series made of them
+        const char* label;  ///< what the baseline is
+    };
+    const Kind kinds[] = {{"push_vs_copy_from", "push_linearity", "push"},
+                          {"push_floor_vs_copy_from", "push_floor_linearity", "the floor"}};
     for (const auto& transport : cfg.transports)
-        for (const auto& [from, name] : kinds)
+        for (const auto& [from, name, label] : kinds)
             for (std::size_t i = 1; i < cfg.sizes.size(); ++i) {
                 const Series* small = report.find(from, cfg.sizes[i - 1], transport);
                 const Series* big = report.find(from, cfg.sizes[i], transport);
@@ -680,8 +684,7 @@ void push_linearity(const Config& cfg, Report& report) {
                 // Copied first: adding a series may move the others (and invalidate `small` and `big`).
                 const std::vector<double> small_s = small->ferry, big_s = big->ferry;
                 Series& s = report.series(name, cfg.sizes[i], transport);
-                s.baseline_name = std::string(from == kinds[0].first ? "push" : "the floor") + " at " +
-                                  std::to_string(cfg.sizes[i - 1]) + " rows";
+                s.baseline_name = std::string(label) + " at " + std::to_string(cfg.sizes[i - 1]) + " rows";
                 s.figure_text = "ferry / baseline";
                 s.ferry = big_s;
                 s.baseline = small_s;

@@ -3,13 +3,12 @@
 // carries the server's clock; nothing is applied to the store.
 #include "bindings/cli/doctor.hpp"
 
-#include "bindings/cli/daemon.hpp"
-
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "bindings/cli/daemon.hpp"
 #include "ferry/clock.hpp"
 #include "ferry/error.hpp"
 #include "ferry/store.hpp"

@@ -346,13 +346,9 @@ json parse_answer(const std::string& text, const std::string& endpoint) {
         throw Error(ErrorDomain::ferry, ErrorCode::protocol,
                     "the server's " + endpoint + " answer is not valid JSON: " + e.what());
     }
-    return check_answer(std::move(j), endpoint);
-}
-
-json check_answer(json answer, const std::string& endpoint) {
-    if (!answer.is_object())
+    if (!j.is_object())
         throw Error(ErrorDomain::ferry, ErrorCode::protocol, "the server's " + endpoint + " answer is not a JSON object");
-    return answer;
+    return j;
 }
 
 // --- push -------------------------------------------------------------------------------------

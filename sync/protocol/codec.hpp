@@ -14,8 +14,6 @@ namespace ferry::protocol {
 json parse_request(const std::string& text);
 /// Parses an answer of `endpoint`; throws Error(protocol) for text that is not a JSON object.
 json parse_answer(const std::string& text, const std::string& endpoint);
-/// An answer that did not travel as text (an in-process server): checked as parse_answer checks.
-json check_answer(json answer, const std::string& endpoint);
 
 json encode(const PushRequest& m);
 json encode(const PushAnswer& m);

@@ -758,7 +758,6 @@ protocol::LeaseAnswer SyncServer::serve(pqxx::connection& c, const Principal& wh
     return lease(c, request);
 }
 
-/// Who the request is for (kept for its statements), and that it is for this server's app and database.
 void SyncServer::require_principal(const Principal& who) {
     if (!who.trusted && who.user.empty())
         throw Error(ErrorDomain::ferry, ErrorCode::unauthenticated, "a request must be made for a user or a trusted process");

@@ -59,8 +59,10 @@ private:
     /// [table, key] pairs, and at least `at_least`: what a device receiving these rows must
     /// ratchet past) and max_skew_ms.
     protocol::Clocks clocks_for(pqxx::transaction_base& tx, const nlohmann::json& keys, std::int64_t at_least = 0);
-    /// Refuses a request for another app, and checks the database (check_database).
+    /// Refuses a request made for no one (neither a user nor a trusted process).
     static void require_principal(const Principal& who);
+    /// Takes `who` as the principal of the request's statements; refuses a request for another
+    /// app, and checks the database (check_database).
     void admit(pqxx::connection& c, const Principal& who, const std::string& app);
 
     /// One push batch as received.
@@ -74,7 +76,6 @@ private:
     /// The answer to a batch already applied, if this is it again; throws Error(site_reused) for
     /// another batch under a recorded sequence number. Nothing when the batch is new.
     std::optional<protocol::PushAnswer> replay(pqxx::work& tx, Batch& batch);
-    /// A batch checked change by change: Ferry's own refusals as results, the rest to stage.
     /// One change as the stage holds it (merge_batch copies these into ferry_stage).
     struct StagedChange {
         int ord = 0;                 ///< the change's place in the batch
@@ -83,6 +84,7 @@ private:
         nlohmann::json clocks;       ///< column -> its clock, one per vals column
         nlohmann::json deltas;       ///< counter column -> increment
     };
+    /// A batch checked change by change: Ferry's own refusals as results, the rest to stage.
     struct Staging {
         std::vector<protocol::PushResult> results;  ///< one per change; set for the refused ones
         std::vector<StagedChange> staged;

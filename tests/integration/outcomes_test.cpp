@@ -43,6 +43,15 @@ void watch_all(Store& s) {
     ferry::set_outcome_policy(s, p);
 }
 
+/// The same seeded rows on `a` and every device of `others`, synced; `a` watches every table.
+template <class... Devices>
+void seed_and_share(Device& a, Devices&... others) {
+    seed(a.store());
+    a.sync();
+    (others.sync(), ...);
+    watch_all(a.store());
+}
+
 ferry::WriteOutcome only(Store& s, const std::string& outcome) {
     ferry::OutcomeFilter f;
     f.outcome = outcome;
@@ -59,10 +68,7 @@ TEST_CASE("a write that lost last-writer-wins is recorded with the value that wo
     ferry::server::install_app_schema(db.conninfo(), "december");
     FakeClock ca(1700000000000), cb(1700000000000);
     Device a(db, "december", &ca), b(db, "december", &cb);
-    seed(a.store());
-    a.sync();
-    b.sync();
-    watch_all(a.store());
+    seed_and_share(a, b);
 
     ca.advance(1000);
     cb.advance(2000);  // b writes later: b wins
@@ -128,9 +134,7 @@ TEST_CASE("a write beaten by a plain SQL writer in the cloud names the server as
     ferry::server::install_app_schema(db.conninfo(), "december");
     FakeClock ca(1700000000000);  // far behind the server's real clock: the web write is newer
     Device a(db, "december", &ca);
-    seed(a.store());
-    a.sync();
-    watch_all(a.store());
+    seed_and_share(a);
     a.store().execute("UPDATE users SET name = 'offline edit' WHERE id = ?", {k_user});
     db.exec(std::string("UPDATE users SET name = 'web edit' WHERE id = '") + k_user + "'");
     a.sync();
@@ -144,10 +148,7 @@ TEST_CASE("an update of a row deleted elsewhere is superseded by the delete", "[
     PgDatabase db;
     ferry::server::install_app_schema(db.conninfo(), "december");
     Device a(db, "december"), b(db, "december");
-    seed(a.store());
-    a.sync();
-    b.sync();
-    watch_all(a.store());
+    seed_and_share(a, b);
     a.store().execute("UPDATE containers SET name = 'renamed' WHERE id = ?", {k_container});
     b.store().execute("DELETE FROM containers WHERE id = ?", {k_container});
     b.sync();
@@ -272,10 +273,7 @@ TEST_CASE("a batch whose answer was lost records each outcome once, with the win
     PgDatabase db;
     ferry::server::install_app_schema(db.conninfo(), "december");
     Device a(db, "december"), b(db, "december");
-    seed(a.store());
-    a.sync();
-    b.sync();
-    watch_all(a.store());
+    seed_and_share(a, b);
     a.store().execute("UPDATE containers SET name = 'from-a' WHERE id = ?", {k_container});
     a.store().execute("INSERT INTO users(id, email, name) VALUES (?, 'b@example.com', 'mine')", {k_other_user});
     std::this_thread::sleep_for(std::chrono::milliseconds(5));  // b writes later: b wins

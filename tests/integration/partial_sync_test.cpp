@@ -544,7 +544,6 @@ TEST_CASE("partial sync: a user's snapshot page, rows fetched by key and merged 
     CHECK(ann.scanned_rows("ferry", "rows") - ferry_rows < n);
     CHECK(db.scalar("SELECT count(*) FROM \"Task\" WHERE title = 'edited'") == "66");
     CHECK(db.scalar("SELECT count(*) FROM \"Task\"") == std::to_string(n - 34));
-
 }
 
 TEST_CASE("partial sync: a user's pushes of new rows look up each key's owner, not scan ferry.rows, as the table grows",
