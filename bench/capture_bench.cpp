@@ -134,7 +134,7 @@ std::string no_autoinc(const std::string&, const std::string& s) {
     return replace_all(s, "INTO ferry_changes(", std::string("INTO ") + k_rowid_log + "(");
 }
 std::string no_mask(const std::string&, const std::string& s) {
-    return std::regex_replace(s, std::regex("\\(SELECT [\\s\\S]* AS m\\) WHERE m != 0"), "(SELECT -1 AS m)");
+    return std::regex_replace(s, std::regex(", 2, \\(\\(CASE WHEN [\\s\\S]*?END\\)\\), "), ", 2, -1, ");
 }
 std::string no_rekey(const std::string& name, const std::string& s) {
     return name.rfind("ferry_capture_rekey_", 0) == 0 ? std::string() : s;

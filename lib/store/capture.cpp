@@ -16,7 +16,7 @@
 namespace ferry::detail {
 namespace {
 // Bump when the trigger text changes, so existing stores get the new triggers on open.
-constexpr int k_capture_format = 1;
+constexpr int k_capture_format = 2;
 
 struct TableInfo {
     std::string name;
@@ -69,16 +69,33 @@ std::string key_changed(const std::vector<std::string>& pk) {
     return "(" + s + ")";
 }
 
+std::string column_list(const std::vector<std::string>& columns) {
+    std::string s;
+    for (std::size_t i = 0; i < columns.size(); ++i) s += (i ? ", " : "") + quote_ident(columns[i]);
+    return s;
+}
+
+bool is_key_column(const TableInfo& t, const std::string& column) {
+    return std::find(t.pk_columns.begin(), t.pk_columns.end(), column) != t.pk_columns.end();
+}
+
 void create_triggers(Store::Impl& impl, std::int64_t id, const TableInfo& t) {
     const std::string q = quote_ident(t.name);
     const std::string tid = std::to_string(id);
     auto trig = [&](const char* kind) { return quote_ident("ferry_capture_" + std::string(kind) + "_" + t.name); };
 
-    std::string mask;
+    // An update that keeps its key changes none of the key's columns, so they are left out of
+    // both its tests. `any_changed` is the trigger's WHEN: it stops at the first changed column
+    // and keeps an update that changed nothing out of the log; the mask is then worked out once,
+    // in the INSERT's values (a `WHERE mask != 0` on a subquery made SQLite evaluate it twice).
+    std::string mask, any_changed;
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
+        if (is_key_column(t, t.columns[i])) continue;
         const std::string c = quote_ident(t.columns[i]);
-        mask += (i ? " | " : "") + std::string("(CASE WHEN NEW.") + c + " IS NOT OLD." + c + " THEN " +
+        const std::string differs = "NEW." + c + " IS NOT OLD." + c;
+        mask += (mask.empty() ? "" : " | ") + std::string("(CASE WHEN ") + differs + " THEN " +
                 std::to_string(column_bit(i)) + " ELSE 0 END)";
+        any_changed += (any_changed.empty() ? "" : " OR ") + differs;
     }
     const std::string new_key = key_array(t.pk_columns, "NEW");
     const std::string old_key = key_array(t.pk_columns, "OLD");
@@ -87,11 +104,15 @@ void create_triggers(Store::Impl& impl, std::int64_t id, const TableInfo& t) {
     impl.exec("CREATE TRIGGER " + trig("ins") + " AFTER INSERT ON " + q +
               " WHEN ferry_capturing() BEGIN INSERT INTO ferry_changes(tbl, pk, op, mask, hlc) VALUES (" + tid + ", " +
               new_key + ", 1, -1, ferry_hlc()); END");
-    impl.exec("CREATE TRIGGER " + trig("upd") + " AFTER UPDATE ON " + q + " WHEN ferry_capturing() AND NOT " + moved +
-              " BEGIN INSERT INTO ferry_changes(tbl, pk, op, mask, hlc) SELECT " + tid + ", " + new_key +
-              ", 2, m, ferry_hlc() FROM (SELECT " + mask + " AS m) WHERE m != 0; END");
-    // A key that changes is, for sync, the old row deleted and a new row inserted.
-    impl.exec("CREATE TRIGGER " + trig("rekey") + " AFTER UPDATE ON " + q + " WHEN ferry_capturing() AND " + moved +
+    if (!any_changed.empty())  // a table of key columns only has no update that keeps its key and changes anything
+        impl.exec("CREATE TRIGGER " + trig("upd") + " AFTER UPDATE ON " + q + " WHEN ferry_capturing() AND NOT " + moved +
+                  " AND (" + any_changed + ") BEGIN INSERT INTO ferry_changes(tbl, pk, op, mask, hlc) VALUES (" + tid +
+                  ", " + new_key + ", 2, (" + mask + "), ferry_hlc()); END");
+    // A key that changes is, for sync, the old row deleted and a new row inserted. `UPDATE OF` the
+    // key's columns: SQLite leaves the trigger out of every UPDATE whose SET names none of them
+    // (an ON UPDATE CASCADE of a foreign key in the key names them, so it is kept for those).
+    impl.exec("CREATE TRIGGER " + trig("rekey") + " AFTER UPDATE OF " + column_list(t.pk_columns) + " ON " + q +
+              " WHEN ferry_capturing() AND " + moved +
               " BEGIN INSERT INTO ferry_changes(tbl, pk, op, mask, hlc) VALUES (" + tid + ", " + old_key +
               ", 3, 0, ferry_hlc()); INSERT INTO ferry_changes(tbl, pk, op, mask, hlc) VALUES (" + tid + ", " +
               new_key + ", 1, -1, ferry_hlc()); END");

@@ -175,6 +175,53 @@ TEST_CASE("an update that an app trigger follows with its own update is captured
     }
 }
 
+TEST_CASE("an update that changes a key, or nothing, is captured as what it did", "[unit][capture]") {
+    // The key-change trigger is AFTER UPDATE OF the key's columns: SQLite codes it only into
+    // updates whose SET names one of them, which is also what a foreign key's ON UPDATE CASCADE does.
+    // The clock stands still and the machine was seen at ferry_now(), so its last_seen_at trigger
+    // changes nothing: the log holds only what each statement did.
+    ferry::test::TempDir dir;
+    ferry::FakeClock clock;
+    ferry::StoreOptions options;
+    options.clock = &clock;
+    auto s = Store::open(dir.file("keys.db"), "devlog", options);
+    s.exec("INSERT INTO projects(id, name, \"fullName\", \"repoUrl\", \"repoOwner\", \"repoName\") "
+           "VALUES (10, 'p', 'o/p', 'https://example.com/o/p', 'o', 'p')");
+    s.exec("INSERT INTO machines(id, \"machineId\", hostname, username, \"osType\", \"machineType\", last_seen_at) "
+           "VALUES (1, 'm-1', 'h', 'u', 'linux', 'laptop', ferry_now())");
+    s.exec("INSERT INTO machine_projects(\"machineId\", \"projectId\") VALUES (1, 10)");
+    s.execute("DELETE FROM ferry_changes", {});
+
+    SECTION("a parent's key change cascades into a child's composite key: the child's old key deleted, the new inserted") {
+        s.exec("UPDATE machines SET id = 2 WHERE id = 1");
+        REQUIRE(log_of(s, "machines") == std::vector<std::string>{"delete 1", "insert 2"});
+        REQUIRE(log_of(s, "machine_projects") == std::vector<std::string>{"delete 1", "insert 2"});
+        REQUIRE(text(s, "SELECT pk FROM ferry_changes WHERE op = 1 AND tbl = "
+                        "(SELECT id FROM ferry_tables WHERE name = 'machine_projects')") == "[2,10]");
+    }
+    SECTION("a SET that names the key but keeps it: an update of the other columns only") {
+        s.exec("UPDATE machines SET id = 1, hostname = 'h2' WHERE id = 1");
+        REQUIRE(log_of(s, "machines") == std::vector<std::string>{"update 1 hostname"});
+        REQUIRE(log_of(s, "machine_projects").empty());
+    }
+    SECTION("an update that changes no column logs nothing, also on a table of key columns only") {
+        s.exec("UPDATE machines SET hostname = hostname WHERE id = 1");
+        s.exec("UPDATE machine_projects SET \"projectId\" = \"projectId\"");
+        REQUIRE(log_of(s, "machines").empty());
+        REQUIRE(log_of(s, "machine_projects").empty());
+    }
+    SECTION("an upsert's DO UPDATE that moves the key") {
+        s.exec("INSERT INTO machine_projects(\"machineId\", \"projectId\") VALUES (1, 10) "
+               "ON CONFLICT DO UPDATE SET \"machineId\" = 1, \"projectId\" = 10");
+        REQUIRE(log_of(s, "machine_projects").empty());
+        s.exec("INSERT INTO machines(id, \"machineId\", hostname, username, \"osType\", \"machineType\") "
+               "VALUES (3, 'm-3', 'h', 'u', 'linux', 'laptop')");
+        s.exec("INSERT INTO machine_projects(\"machineId\", \"projectId\") VALUES (1, 10) "
+               "ON CONFLICT DO UPDATE SET \"machineId\" = 3");
+        REQUIRE(log_of(s, "machine_projects") == std::vector<std::string>{"delete 1", "insert 3"});
+    }
+}
+
 namespace {
 /// A row in `table` with placeholder values for its key and required columns, written with
 /// foreign keys off (and checks off, by the caller): enough for the table's UPDATE triggers.
