@@ -486,6 +486,19 @@ std::string readable_expr(const PgTable& t, const std::string& user, bool truste
            device_key_expr(t, "t") + ") && ARRAY[" + user + "::text, '*']";
 }
 
+/// The rest of a snapshot page's SELECT after its data columns: the row's newest clock, the FROM
+/// and the readable test, with the reader in parameter $3. For a user, the row's ferry.rows entry
+/// is read once for both (LATERAL ... LIMIT 1: one index lookup per row, which the planner cannot
+/// turn into a join), where two scalar subqueries read it twice. A row with no entry is not
+/// readable (its readers are NULL), so the inner join drops no row the user may read.
+std::string snapshot_source(const PgTable& t, bool trusted) {
+    const std::string from = " FROM " + pg_ident(t.name) + " t";
+    if (trusted) return row_clock_expr(t, "t") + from + " WHERE " + readable_expr(t, "$3", true);
+    return "fr.newest" + from + " CROSS JOIN LATERAL (SELECT r.readers, " + std::string(k_newest_clock) +
+           " AS newest FROM ferry.rows r WHERE r.tbl = " + pg_literal(t.name) + " AND r.pk = " + device_key_expr(t, "t") +
+           " LIMIT 1) fr WHERE fr.readers && ARRAY[$3::text, '*']";
+}
+
 /// The rows of an answer grouped per table (protocol::TableRows), the tables in sync-rules order
 /// (parents first) and each table's rows in the order they were added.
 class RowsBuilder {
@@ -1163,9 +1176,7 @@ protocol::PullAnswer SyncServer::snapshot(pqxx::connection& c, const std::string
         // $1: the key to go on after (NULL at a table's start), $2: room, $3: the reader.
         // The last column is the row's newest clock, read by key beside the row (one statement
         // a page, where a second one joining the page's keys cost three times the page's read).
-        const std::string select = "SELECT " + device_columns_expr(t, "t") + ", " + row_clock_expr(t, "t") +
-                                   " FROM " + pg_ident(t.name) +
-                                   " t WHERE " + readable_expr(t, "$3", m_who.trusted) +
+        const std::string select = "SELECT " + device_columns_expr(t, "t") + ", " + snapshot_source(t, m_who.trusted) +
                                    (resume ? " AND (" + order + ") > (" + from_after + ")" : " AND $1::jsonb IS NULL");
         auto rows = tx.exec_params(select + " ORDER BY " + order + " LIMIT $2",
                                    resume ? std::optional<std::string>(after.dump()) : std::nullopt, room, reader());
