@@ -38,6 +38,9 @@ public:
     protocol::PullAnswer serve(pqxx::connection& c, const Principal& who, const protocol::PullRequest& request);
     protocol::LeaseAnswer serve(pqxx::connection& c, const Principal& who, const protocol::LeaseRequest& request);
 
+private:
+    // The endpoints, for the principal that handle() or serve() set: private, so that no caller
+    // can reach one without a principal.
     protocol::PushAnswer push(pqxx::connection& c, const protocol::PushRequest& request);
     protocol::PullAnswer pull(pqxx::connection& c, const protocol::PullRequest& request);
     protocol::LeaseAnswer lease(pqxx::connection& c, const protocol::LeaseRequest& request);
@@ -45,7 +48,6 @@ public:
     protocol::PullAnswer snapshot(pqxx::connection& c, const std::string& site, std::int64_t limit,
                                   const protocol::SnapshotState& state);
 
-private:
     const std::vector<PgTable>& tables(pqxx::transaction_base& tx);
     /// The current rows of the given keys per table, each a JSON array of its synced columns in
     /// device form (device_values); absent keys are missing.
