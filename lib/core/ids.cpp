@@ -64,19 +64,53 @@ std::string new_cuid() {
 
 std::string new_site_id() { return hex_bytes(16); }
 
+namespace {
+/// The proleptic Gregorian date of a day counted from 1970-01-01 (negative before it), by whole
+/// 400-year eras of 146,097 days; month and day 1-based.
+void civil_from_days(std::int64_t days, std::int64_t& year, unsigned& month, unsigned& day) {
+    days += 719468;  // from 0000-03-01: a year that starts in March has its leap day last
+    const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    const auto of_era = static_cast<unsigned>(days - era * 146097);                             // [0, 146096]
+    const unsigned year_of_era = (of_era - of_era / 1460 + of_era / 36524 - of_era / 146096) / 365;  // [0, 399]
+    const unsigned of_year = of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);  // [0, 365]
+    const unsigned month_from_march = (5 * of_year + 2) / 153;                                   // [0, 11]
+    day = of_year - (153 * month_from_march + 2) / 5 + 1;
+    month = month_from_march < 10 ? month_from_march + 3 : month_from_march - 9;
+    year = static_cast<std::int64_t>(year_of_era) + era * 400 + (month <= 2 ? 1 : 0);
+}
+
+void put_digits(char* at, unsigned value, int width) {
+    for (int i = width - 1; i >= 0; --i, value /= 10) at[i] = static_cast<char>('0' + value % 10);
+}
+}  // namespace
+
+// Arithmetic rather than gmtime_r and snprintf: ferry_now() runs in the app's updatedAt triggers,
+// once or twice for every row a statement updates, and gmtime_r's time-zone lock and snprintf
+// were 13% of a 1-column update's instructions (scripts/capture_instructions.sh).
 std::string iso_timestamp(std::int64_t unix_ms) {
-    std::time_t secs = static_cast<std::time_t>(unix_ms / 1000);
-    int millis = static_cast<int>(unix_ms % 1000);
-    if (millis < 0) {
-        millis += 1000;
-        secs -= 1;
+    std::int64_t secs = unix_ms / 1000, millis = unix_ms % 1000;
+    if (millis < 0) millis += 1000, secs -= 1;
+    std::int64_t days = secs / 86400, of_day = secs % 86400;
+    if (of_day < 0) of_day += 86400, days -= 1;
+    std::int64_t year = 0;
+    unsigned month = 0, day = 0;
+    civil_from_days(days, year, month, day);
+    if (year < 0 || year > 9999) {  // not four digits: spelled as before, with the sign or fifth digit
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<long long>(year), month, day,
+                      static_cast<int>(of_day / 3600), static_cast<int>(of_day / 60 % 60), static_cast<int>(of_day % 60),
+                      static_cast<int>(millis));
+        return buf;
     }
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-    return buf;
+    std::string out = "0000-00-00T00:00:00.000Z";
+    put_digits(&out[0], static_cast<unsigned>(year), 4);
+    put_digits(&out[5], month, 2);
+    put_digits(&out[8], day, 2);
+    put_digits(&out[11], static_cast<unsigned>(of_day / 3600), 2);
+    put_digits(&out[14], static_cast<unsigned>(of_day / 60 % 60), 2);
+    put_digits(&out[17], static_cast<unsigned>(of_day % 60), 2);
+    put_digits(&out[20], static_cast<unsigned>(millis), 3);
+    return out;
 }
 
 }  // namespace ferry::detail
