@@ -468,10 +468,15 @@ constexpr const char* k_newest_clock =
     "greatest(r.created_hlc, coalesce(r.deleted_hlc, 0), "
     "coalesce((SELECT max((c.value ->> 0)::bigint) FROM jsonb_each(r.clocks) c), 0))";
 
+/// "ferry.rows `alias` WHERE it is the entry of table t's row `row`": one index lookup by key.
+std::string rows_entry_of(const PgTable& t, const std::string& alias, const std::string& row) {
+    return "ferry.rows " + alias + " WHERE " + alias + ".tbl = " + pg_literal(t.name) + " AND " + alias +
+           ".pk = " + device_key_expr(t, row);
+}
+
 /// The newest clock of table t's row `row`, read by its key (NULL: Ferry has none recorded).
 std::string row_clock_expr(const PgTable& t, const std::string& row) {
-    return "(SELECT " + std::string(k_newest_clock) + " FROM ferry.rows r WHERE r.tbl = " + pg_literal(t.name) +
-           " AND r.pk = " + device_key_expr(t, row) + ")";
+    return "(SELECT " + std::string(k_newest_clock) + " FROM " + rows_entry_of(t, "r", row) + ")";
 }
 
 /// "row t may be read by the reader in parameter `user`" (NULL: a trusted process, which reads
@@ -482,8 +487,7 @@ std::string row_clock_expr(const PgTable& t, const std::string& row) {
 /// loaded does not have yet (up to 8.6 s a page).
 std::string readable_expr(const PgTable& t, const std::string& user, bool trusted) {
     if (trusted) return user + "::text IS NULL";
-    return "(SELECT fr.readers FROM ferry.rows fr WHERE fr.tbl = " + pg_literal(t.name) + " AND fr.pk = " +
-           device_key_expr(t, "t") + ") && ARRAY[" + user + "::text, '*']";
+    return "(SELECT fr.readers FROM " + rows_entry_of(t, "fr", "t") + ") && ARRAY[" + user + "::text, '*']";
 }
 
 /// The rest of a snapshot page's SELECT after its data columns: the row's newest clock, the FROM
@@ -495,8 +499,7 @@ std::string snapshot_source(const PgTable& t, bool trusted) {
     const std::string from = " FROM " + pg_ident(t.name) + " t";
     if (trusted) return row_clock_expr(t, "t") + from + " WHERE " + readable_expr(t, "$3", true);
     return "fr.newest" + from + " CROSS JOIN LATERAL (SELECT r.readers, " + std::string(k_newest_clock) +
-           " AS newest FROM ferry.rows r WHERE r.tbl = " + pg_literal(t.name) + " AND r.pk = " + device_key_expr(t, "t") +
-           " LIMIT 1) fr WHERE fr.readers && ARRAY[$3::text, '*']";
+           " AS newest FROM " + rows_entry_of(t, "r", "t") + " LIMIT 1) fr WHERE fr.readers && ARRAY[$3::text, '*']";
 }
 
 /// The rows of an answer grouped per table (protocol::TableRows), the tables in sync-rules order
