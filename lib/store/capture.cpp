@@ -16,7 +16,7 @@
 namespace ferry::detail {
 namespace {
 // Bump when the trigger text changes, so existing stores get the new triggers on open.
-constexpr int k_capture_format = 2;
+constexpr int k_capture_format = 3;
 
 struct TableInfo {
     std::string name;
@@ -84,18 +84,24 @@ void create_triggers(Store::Impl& impl, std::int64_t id, const TableInfo& t) {
     const std::string tid = std::to_string(id);
     auto trig = [&](const char* kind) { return quote_ident("ferry_capture_" + std::string(kind) + "_" + t.name); };
 
-    // An update that keeps its key changes none of the key's columns, so they are left out of
-    // both its tests. `any_changed` is the trigger's WHEN: it stops at the first changed column
-    // and keeps an update that changed nothing out of the log; the mask is then worked out once,
-    // in the INSERT's values (a `WHERE mask != 0` on a subquery made SQLite evaluate it twice).
-    std::string mask, any_changed;
+    // The update trigger's WHEN compares OLD and NEW once, in C (ferry_changed_columns, in
+    // lib/store/store.cpp): false when nothing changed (an update that changed nothing stays out of
+    // the log) or when the key changed (the key-change trigger logs it); the INSERT takes the mask
+    // the WHEN found. In SQL the 15 comparisons of a Task row ran for the WHEN and again for the mask.
+    // Columns from the 63rd on share the mask's last bit (column_bit): a key column among them is
+    // tested in SQL instead, so that no other column's change passes for the key's.
+    std::string compared, key_guard;
+    std::int64_t key_bits = 0;
+    bool has_other_columns = false;
     for (std::size_t i = 0; i < t.columns.size(); ++i) {
-        if (is_key_column(t, t.columns[i])) continue;
         const std::string c = quote_ident(t.columns[i]);
-        const std::string differs = "NEW." + c + " IS NOT OLD." + c;
-        mask += (mask.empty() ? "" : " | ") + std::string("(CASE WHEN ") + differs + " THEN " +
-                std::to_string(column_bit(i)) + " ELSE 0 END)";
-        any_changed += (any_changed.empty() ? "" : " OR ") + differs;
+        compared += ", NEW." + c + ", OLD." + c;
+        if (!is_key_column(t, t.columns[i]))
+            has_other_columns = true;
+        else if (column_bit(i) == column_bit(i + 1))
+            key_guard = " AND NOT " + key_changed(t.pk_columns);
+        else
+            key_bits |= column_bit(i);
     }
     const std::string new_key = key_array(t.pk_columns, "NEW");
     const std::string old_key = key_array(t.pk_columns, "OLD");
@@ -104,10 +110,11 @@ void create_triggers(Store::Impl& impl, std::int64_t id, const TableInfo& t) {
     impl.exec("CREATE TRIGGER " + trig("ins") + " AFTER INSERT ON " + q +
               " WHEN ferry_capturing() BEGIN INSERT INTO ferry_changes(tbl, pk, op, mask, hlc) VALUES (" + tid + ", " +
               new_key + ", 1, -1, ferry_hlc()); END");
-    if (!any_changed.empty())  // a table of key columns only has no update that keeps its key and changes anything
-        impl.exec("CREATE TRIGGER " + trig("upd") + " AFTER UPDATE ON " + q + " WHEN ferry_capturing() AND NOT " + moved +
-                  " AND (" + any_changed + ") BEGIN INSERT INTO ferry_changes(tbl, pk, op, mask, hlc) VALUES (" + tid +
-                  ", " + new_key + ", 2, (" + mask + "), ferry_hlc()); END");
+    if (has_other_columns)  // a table of key columns only has no update that keeps its key and changes anything
+        impl.exec("CREATE TRIGGER " + trig("upd") + " AFTER UPDATE ON " + q +
+                  " WHEN ferry_capturing()" + key_guard + " AND ferry_changed_columns(" + std::to_string(key_bits) + compared +
+                  ") BEGIN INSERT INTO ferry_changes(tbl, pk, op, mask, hlc) VALUES (" + tid + ", " + new_key +
+                  ", 2, ferry_taken_changed_columns(), ferry_hlc()); END");
     // A key that changes is, for sync, the old row deleted and a new row inserted. `UPDATE OF` the
     // key's columns: SQLite leaves the trigger out of every UPDATE whose SET names none of them
     // (an ON UPDATE CASCADE of a foreign key in the key names them, so it is kept for those).

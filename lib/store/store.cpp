@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <thread>
 #include <nlohmann/json.hpp>
 #include <sys/stat.h>
@@ -54,6 +55,58 @@ void fn_hlc(sqlite3_context* ctx, int, sqlite3_value**) {
     sqlite3_result_int64(ctx, impl.clock.tick());
 }
 
+/// True when two values of one column differ: another type, other bytes, or for numbers another
+/// value. Text is compared byte for byte whatever the column's collation: an edit that changes
+/// only the case of a NOCASE column is still an edit to sync.
+bool values_differ(sqlite3_value* a, sqlite3_value* b) {
+    const int ta = sqlite3_value_type(a), tb = sqlite3_value_type(b);
+    if (ta != tb) {
+        const bool numbers = (ta == SQLITE_INTEGER || ta == SQLITE_FLOAT) && (tb == SQLITE_INTEGER || tb == SQLITE_FLOAT);
+        return !numbers || sqlite3_value_double(a) != sqlite3_value_double(b);
+    }
+    switch (ta) {
+    case SQLITE_NULL: return false;
+    case SQLITE_INTEGER: return sqlite3_value_int64(a) != sqlite3_value_int64(b);
+    case SQLITE_FLOAT: return sqlite3_value_double(a) != sqlite3_value_double(b);
+    default: {  // text or blob; sqlite3_value_blob reads text as it is stored (no copy to terminate it)
+        const void* pa = sqlite3_value_blob(a);
+        const void* pb = sqlite3_value_blob(b);
+        const int n = sqlite3_value_bytes(a);
+        return n != sqlite3_value_bytes(b) || (n > 0 && std::memcmp(pa, pb, static_cast<std::size_t>(n)) != 0);
+    }
+    }
+}
+
+/// ferry_changed_columns(KEY_BITS, NEW.c0, OLD.c0, NEW.c1, OLD.c1, ...), the WHEN of the update
+/// capture trigger (lib/store/capture.cpp): the mask of the columns whose value changed (bit
+/// column_bit(i) for column i), or 0 when nothing changed or a key column did (KEY_BITS: the key
+/// columns' bits; the key-change trigger logs those). The mask is kept for the trigger's INSERT,
+/// which SQLite runs right after a true WHEN, before anything else can call this function, so the
+/// comparison is made once per captured update (a trigger may not hold a subquery's result, and a
+/// flattened one is evaluated twice).
+void fn_changed_columns(sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+    Store::Impl& impl = impl_of(ctx);
+    const std::int64_t key_bits = sqlite3_value_int64(argv[0]);
+    std::int64_t mask = 0;
+    for (int i = 1; i + 1 < argc; i += 2)
+        if (values_differ(argv[i], argv[i + 1])) mask |= column_bit(static_cast<std::size_t>(i / 2));
+    if (mask & key_bits) mask = 0;
+    impl.changed_columns = mask != 0 ? mask : -1;
+    sqlite3_result_int64(ctx, mask);
+}
+
+/// ferry_taken_changed_columns(): the mask the trigger's WHEN found, taken once.
+void fn_taken_changed_columns(sqlite3_context* ctx, int, sqlite3_value**) {
+    Store::Impl& impl = impl_of(ctx);
+    if (impl.changed_columns < 0) {
+        sqlite3_result_error(ctx, "ferry_taken_changed_columns() runs only in the update capture trigger, after "
+                                  "ferry_changed_columns() found a change", -1);
+        return;
+    }
+    sqlite3_result_int64(ctx, impl.changed_columns);
+    impl.changed_columns = -1;
+}
+
 void register_functions(Store::Impl& impl) {
     struct Fn {
         const char* name;
@@ -63,7 +116,8 @@ void register_functions(Store::Impl& impl) {
                       {"ferry_cuid", fn_cuid},
                       {"ferry_now", fn_now},
                       {"ferry_capturing", fn_capturing},
-                      {"ferry_hlc", fn_hlc}};
+                      {"ferry_hlc", fn_hlc},
+                      {"ferry_taken_changed_columns", fn_taken_changed_columns}};
     for (const auto& f : fns) {
         int rc = sqlite3_create_function_v2(impl.handle(), f.name, 0, SQLITE_UTF8, &impl, f.fn, nullptr, nullptr,
                                             nullptr);
@@ -72,6 +126,9 @@ void register_functions(Store::Impl& impl) {
     if (sqlite3_create_function_v2(impl.handle(), "ferry_next_id", 1, SQLITE_UTF8, &impl, sql_next_id, nullptr, nullptr,
                                    nullptr) != SQLITE_OK)
         throw_sqlite(impl.handle(), "registering ferry_next_id");
+    if (sqlite3_create_function_v2(impl.handle(), "ferry_changed_columns", -1, SQLITE_UTF8, &impl, fn_changed_columns,
+                                   nullptr, nullptr, nullptr) != SQLITE_OK)
+        throw_sqlite(impl.handle(), "registering ferry_changed_columns");
 }
 
 void bind_params(sqlite3* db, sqlite3_stmt* st, const std::vector<Value>& params, const std::string& sql) {

@@ -79,6 +79,9 @@ struct Store::Impl {
     /// Set while Ferry applies remote changes: ferry_capturing() returns 0, so neither capture
     /// nor the apps' maintenance triggers fire for synced values.
     bool applying_remote = false;
+    /// What the update capture trigger's WHEN found, for its INSERT (ferry_changed_columns and
+    /// ferry_taken_changed_columns in store.cpp): -1 when nothing is waiting to be taken.
+    std::int64_t changed_columns = -1;
     int transaction_depth = 0;
     /// The file's data version when the clock last caught up with the stored one (see
     /// observe_stored_clock).

@@ -175,20 +175,32 @@ TEST_CASE("an update that an app trigger follows with its own update is captured
     }
 }
 
+namespace {
+/// A devlog store on a clock that stands still, holding machine 1 seen at ferry_now(): its
+/// last_seen_at trigger changes nothing, so the log holds only what each statement did.
+struct MachineStore {
+    ferry::test::TempDir dir;
+    ferry::FakeClock clock;
+    Store store = open(dir, clock);
+
+    static Store open(ferry::test::TempDir& dir, ferry::FakeClock& clock) {
+        ferry::StoreOptions options;
+        options.clock = &clock;
+        auto s = Store::open(dir.file("machines.db"), "devlog", options);
+        s.exec("INSERT INTO machines(id, \"machineId\", hostname, username, \"osType\", \"machineType\", last_seen_at) "
+               "VALUES (1, 'm-1', 'h', 'u', 'linux', 'laptop', ferry_now())");
+        return s;
+    }
+};
+}  // namespace
+
 TEST_CASE("an update that changes a key, or nothing, is captured as what it did", "[unit][capture]") {
     // The key-change trigger is AFTER UPDATE OF the key's columns: SQLite codes it only into
     // updates whose SET names one of them, which is also what a foreign key's ON UPDATE CASCADE does.
-    // The clock stands still and the machine was seen at ferry_now(), so its last_seen_at trigger
-    // changes nothing: the log holds only what each statement did.
-    ferry::test::TempDir dir;
-    ferry::FakeClock clock;
-    ferry::StoreOptions options;
-    options.clock = &clock;
-    auto s = Store::open(dir.file("keys.db"), "devlog", options);
+    MachineStore m;
+    Store& s = m.store;
     s.exec("INSERT INTO projects(id, name, \"fullName\", \"repoUrl\", \"repoOwner\", \"repoName\") "
            "VALUES (10, 'p', 'o/p', 'https://example.com/o/p', 'o', 'p')");
-    s.exec("INSERT INTO machines(id, \"machineId\", hostname, username, \"osType\", \"machineType\", last_seen_at) "
-           "VALUES (1, 'm-1', 'h', 'u', 'linux', 'laptop', ferry_now())");
     s.exec("INSERT INTO machine_projects(\"machineId\", \"projectId\") VALUES (1, 10)");
     s.execute("DELETE FROM ferry_changes", {});
 
@@ -219,6 +231,30 @@ TEST_CASE("an update that changes a key, or nothing, is captured as what it did"
         s.exec("INSERT INTO machine_projects(\"machineId\", \"projectId\") VALUES (1, 10) "
                "ON CONFLICT DO UPDATE SET \"machineId\" = 3");
         REQUIRE(log_of(s, "machine_projects") == std::vector<std::string>{"delete 1", "insert 3"});
+    }
+}
+
+TEST_CASE("an update's mask names exactly the columns whose value changed", "[unit][capture]") {
+    // ferry_changed_columns compares OLD and NEW in C: NULL against a value either way, text
+    // byte for byte (case included), numbers by value; a column set to what it held is no change.
+    MachineStore m;
+    Store& s = m.store;
+    s.execute("DELETE FROM ferry_changes", {});
+
+    s.exec("UPDATE machines SET \"osVersion\" = '6.1' WHERE id = 1");
+    s.exec("UPDATE machines SET \"osVersion\" = NULL WHERE id = 1");
+    s.exec("UPDATE machines SET hostname = 'H', username = username WHERE id = 1");
+    s.exec("UPDATE machines SET hostname = 'H', username = 'v', \"ipAddress\" = '10.0.0.1' WHERE id = 1");
+    s.exec("UPDATE machines SET hostname = 'G', username = 'v', \"osType\" = 'linux' WHERE id = 1");
+    s.exec("UPDATE machines SET id = 1.0 WHERE id = 1");  // the same key, spelled as a real
+    REQUIRE(log_of(s, "machines") == std::vector<std::string>{"update 1 osVersion", "update 1 osVersion",
+                                                                "update 1 hostname", "update 1 username,ipAddress",
+                                                                "update 1 hostname"});
+
+    SECTION("the mask is taken only by the trigger that found it") {
+        REQUIRE(code_of([&] { s.query("SELECT ferry_taken_changed_columns()"); }) == ErrorCode::sql);
+        REQUIRE_THROWS_WITH(s.query("SELECT ferry_taken_changed_columns()"),
+                            Catch::Contains("runs only in the update capture trigger"));
     }
 }
 
