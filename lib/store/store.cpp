@@ -110,25 +110,22 @@ void fn_taken_changed_columns(sqlite3_context* ctx, int, sqlite3_value**) {
 void register_functions(Store::Impl& impl) {
     struct Fn {
         const char* name;
+        int args;  // -1: any number
         void (*fn)(sqlite3_context*, int, sqlite3_value**);
     };
-    const Fn fns[] = {{"ferry_uuid", fn_uuid},
-                      {"ferry_cuid", fn_cuid},
-                      {"ferry_now", fn_now},
-                      {"ferry_capturing", fn_capturing},
-                      {"ferry_hlc", fn_hlc},
-                      {"ferry_taken_changed_columns", fn_taken_changed_columns}};
+    const Fn fns[] = {{"ferry_uuid", 0, fn_uuid},
+                      {"ferry_cuid", 0, fn_cuid},
+                      {"ferry_now", 0, fn_now},
+                      {"ferry_capturing", 0, fn_capturing},
+                      {"ferry_hlc", 0, fn_hlc},
+                      {"ferry_next_id", 1, sql_next_id},
+                      {"ferry_changed_columns", -1, fn_changed_columns},
+                      {"ferry_taken_changed_columns", 0, fn_taken_changed_columns}};
     for (const auto& f : fns) {
-        int rc = sqlite3_create_function_v2(impl.handle(), f.name, 0, SQLITE_UTF8, &impl, f.fn, nullptr, nullptr,
+        int rc = sqlite3_create_function_v2(impl.handle(), f.name, f.args, SQLITE_UTF8, &impl, f.fn, nullptr, nullptr,
                                             nullptr);
         if (rc != SQLITE_OK) throw_sqlite(impl.handle(), std::string("registering ") + f.name);
     }
-    if (sqlite3_create_function_v2(impl.handle(), "ferry_next_id", 1, SQLITE_UTF8, &impl, sql_next_id, nullptr, nullptr,
-                                   nullptr) != SQLITE_OK)
-        throw_sqlite(impl.handle(), "registering ferry_next_id");
-    if (sqlite3_create_function_v2(impl.handle(), "ferry_changed_columns", -1, SQLITE_UTF8, &impl, fn_changed_columns,
-                                   nullptr, nullptr, nullptr) != SQLITE_OK)
-        throw_sqlite(impl.handle(), "registering ferry_changed_columns");
 }
 
 void bind_params(sqlite3* db, sqlite3_stmt* st, const std::vector<Value>& params, const std::string& sql) {
