@@ -466,17 +466,12 @@ std::optional<std::string> user_write_refusal(const TableRule* rule, const std::
 /// clock of its own has the row's insert's), its insert's and its tombstone's.
 constexpr const char* k_newest_clock =
     "greatest(r.created_hlc, coalesce(r.deleted_hlc, 0), "
-    "coalesce((SELECT max((c.value ->> 0)::bigint) FROM jsonb_each(r.clocks) c), 0))";
+    "CASE WHEN r.clocks = '{}' THEN 0 ELSE coalesce((SELECT max((c.value ->> 0)::bigint) FROM jsonb_each(r.clocks) c), 0) END)";
 
 /// "ferry.rows `alias` WHERE it is the entry of table t's row `row`": one index lookup by key.
 std::string rows_entry_of(const PgTable& t, const std::string& alias, const std::string& row) {
     return "ferry.rows " + alias + " WHERE " + alias + ".tbl = " + pg_literal(t.name) + " AND " + alias +
            ".pk = " + device_key_expr(t, row);
-}
-
-/// The newest clock of table t's row `row`, read by its key (NULL: Ferry has none recorded).
-std::string row_clock_expr(const PgTable& t, const std::string& row) {
-    return "(SELECT " + std::string(k_newest_clock) + " FROM " + rows_entry_of(t, "r", row) + ")";
 }
 
 /// "row t may be read by the reader in parameter `user`" (NULL: a trusted process, which reads
@@ -490,16 +485,45 @@ std::string readable_expr(const PgTable& t, const std::string& user, bool truste
     return "(SELECT fr.readers FROM " + rows_entry_of(t, "fr", "t") + ") && ARRAY[" + user + "::text, '*']";
 }
 
-/// The rest of a snapshot page's SELECT after its data columns: the row's newest clock, the FROM
-/// and the readable test, with the reader in parameter $3. For a user, the row's ferry.rows entry
-/// is read once for both (LATERAL ... LIMIT 1: one index lookup per row, which the planner cannot
+/// The rest of a snapshot page's SELECT after its data columns, with the reader in parameter $3:
+/// for a user, the row's newest clock, the FROM and the readable test, the row's ferry.rows entry
+/// read once for both (LATERAL ... LIMIT 1: one index lookup per row, which the planner cannot
 /// turn into a join), where two scalar subqueries read it twice. A row with no entry is not
-/// readable (its readers are NULL), so the inner join drops no row the user may read.
+/// readable (its readers are NULL), so the inner join drops no row the user may read. For a
+/// trusted process, the row's key as ferry.rows spells it: newest_clock_of_keys reads the clocks
+/// of the whole page at once.
 std::string snapshot_source(const PgTable& t, bool trusted) {
     const std::string from = " FROM " + pg_ident(t.name) + " t";
-    if (trusted) return row_clock_expr(t, "t") + from + " WHERE " + readable_expr(t, "$3", true);
+    if (trusted) return device_key_expr(t, "t") + "::text" + from + " WHERE " + readable_expr(t, "$3", true);
     return "fr.newest" + from + " CROSS JOIN LATERAL (SELECT r.readers, " + std::string(k_newest_clock) +
            " AS newest FROM " + rows_entry_of(t, "r", "t") + " LIMIT 1) fr WHERE fr.readers && ARRAY[$3::text, '*']";
+}
+
+/// The newest clock recorded for any of `keys` (a JSON array of keys of table t as ferry.rows
+/// spells them, `count` of them), or greater: the HLC receive rule needs a bound at least as new
+/// as each of them. A snapshot page's keys are neighbours in ferry.rows too (its index orders
+/// them as jsonb, the page walks the table's key), so one range scan between the least and the
+/// greatest of them (compared as jsonb, so every key of the page lies inside) reads the page's
+/// entries in index order, where a lookup per key cost most of the page's statement. Entries
+/// between them that are not the page's (tombstones, rows of other pages when the two orders
+/// differ) can only make the bound newer, which the receive rule allows. When they are more
+/// than the page's own again (a key whose jsonb order is not the table's, e.g. numeric keys as
+/// text), the range is not read to its end: one lookup per key instead.
+std::int64_t newest_clock_of_keys(pqxx::work& tx, const PgTable& t, const std::string& keys, std::size_t count) {
+    if (count == 0) return 0;
+    const auto most = static_cast<std::int64_t>(2 * count + 1);
+    auto span = tx.exec_params(
+        "WITH k AS (SELECT value AS pk FROM jsonb_array_elements($2::jsonb)) "
+        "SELECT count(*), coalesce(max(newest), 0) FROM (SELECT " + std::string(k_newest_clock) +
+            " AS newest FROM ferry.rows r WHERE r.tbl = $1 AND r.pk >= (SELECT pk FROM k ORDER BY pk LIMIT 1) "
+            "AND r.pk <= (SELECT pk FROM k ORDER BY pk DESC LIMIT 1) ORDER BY r.tbl, r.pk LIMIT $3) s",
+        t.name, keys, most);
+    if (span[0][0].as<std::int64_t>() < most) return span[0][1].as<std::int64_t>();
+    auto each = tx.exec_params("SELECT coalesce(max(" + std::string(k_newest_clock) +
+                                   "), 0) FROM jsonb_array_elements($2::jsonb) k CROSS JOIN LATERAL "
+                                   "(SELECT r.* FROM ferry.rows r WHERE r.tbl = $1 AND r.pk = k.value LIMIT 1) r",
+                               t.name, keys);
+    return each[0][0].as<std::int64_t>();
 }
 
 /// The rows of an answer grouped per table (protocol::TableRows), the tables in sync-rules order
@@ -1184,13 +1208,18 @@ protocol::PullAnswer SyncServer::snapshot(pqxx::connection& c, const std::string
         auto rows = tx.exec_params(select + " ORDER BY " + order + " LIMIT $2",
                                    resume ? std::optional<std::string>(after.dump()) : std::nullopt, room, reader());
         json last;
-        const auto clock_at = static_cast<pqxx::row::size_type>(rows.columns() - 1);
+        // The last column: the row's newest clock (a user's page), or its key (a trusted one's).
+        const auto extra_at = static_cast<pqxx::row::size_type>(rows.columns() - 1);
+        std::string keys = "[";
         for (const auto& r : rows) {
             json values = device_values(t, r, 0);
             last = page.key_of(t, values);
             page.add_row(t, std::move(values));
-            if (!r[clock_at].is_null()) newest = std::max(newest, r[clock_at].as<std::int64_t>());
+            if (r[extra_at].is_null()) continue;
+            if (m_who.trusted) keys.append(keys.size() > 1 ? "," : "").append(r[extra_at].c_str());
+            else newest = std::max(newest, r[extra_at].as<std::int64_t>());
         }
+        if (m_who.trusted) newest = std::max(newest, newest_clock_of_keys(tx, t, keys + "]", rows.size()));
         room -= static_cast<std::int64_t>(rows.size());
         if (room == 0) {
             out.snapshot = protocol::SnapshotState{cursor, t.name, last};

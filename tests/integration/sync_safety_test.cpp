@@ -235,6 +235,47 @@ TEST_CASE("an edit made after a snapshot brought a value from a fast clock is or
     REQUIRE(db.scalar("SELECT name FROM users") == "second (after seeing first)");
 }
 
+TEST_CASE("every snapshot page's clock covers its rows: read as one range, or key by key past many tombstones",
+          "[integration][safety]") {
+    // A trusted snapshot page reads the clocks of its rows as one range of ferry.rows between its
+    // least and greatest key; a range holding many entries that are not the page's (here 200
+    // tombstones between two of its keys) is read key by key instead. Either way a row with a
+    // fast clock in the middle of a page must move the device's clock past its own.
+    PgDatabase db;
+    install(db, "december");
+    auto id = [](int n, const std::string& tail = "0000000000") {
+        char head[3];
+        std::snprintf(head, sizeof head, "%02d", n);
+        return "aaaaaaaa-0000-4000-8000-" + std::string(head) + tail;
+    };
+    for (int n = 0; n < 30; ++n)
+        db.exec("INSERT INTO users(id, email, name) VALUES ('" + id(n) + "', 'u" + std::to_string(n) + "@x.com', 'orig')");
+    for (int j = 0; j < 200; ++j) {  // between the rows 15 and 16, deleted: tombstones in ferry.rows
+        char tail[11];
+        std::snprintf(tail, sizeof tail, "0000001%03d", j);
+        db.exec("INSERT INTO users(id, email, name) VALUES ('" + id(15, tail) + "', 't" + std::to_string(j) + "@x.com', 'gone')");
+    }
+    db.exec("DELETE FROM users WHERE name = 'gone'");
+    // Pages of 10: rows 0-9, 10-19 (its range holds the tombstones), 20-29 (a tight range).
+    const int row = GENERATE(12, 25);
+    CAPTURE(row);
+    const auto now = ferry::SystemClock::instance().now_ms();
+    FakeClock fast(now + 4 * 60 * 1000), right(now);
+    Device f(db, "december", &fast);
+    f.sync();
+    f.store().execute("UPDATE users SET name = 'first (fast clock)' WHERE id = ?", {id(row)});
+    f.sync();
+    Device fresh(db, "december", &right);
+    ferry::SyncOptions small_pages;
+    small_pages.pull_page = 10;
+    fresh.sync(small_pages);  // its first pull: a snapshot
+    REQUIRE(text(fresh.store(), "SELECT name FROM users WHERE id = '" + id(row) + "'") == "first (fast clock)");
+    right.advance(1000);
+    fresh.store().execute("UPDATE users SET name = 'second (after seeing first)' WHERE id = ?", {id(row)});
+    REQUIRE(fresh.sync().applied == 1);
+    REQUIRE(db.scalar("SELECT name FROM users WHERE id = '" + id(row) + "'") == "second (after seeing first)");
+}
+
 TEST_CASE("a sync reports the device's clock skew against the server's", "[integration][safety]") {
     PgDatabase db;
     install(db, "december");
