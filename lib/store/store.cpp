@@ -128,6 +128,9 @@ void register_functions(Store::Impl& impl) {
     }
 }
 
+/// Binds without a copy (SQLITE_STATIC): `params` outlive every use of the binding, because the
+/// statement is reset and its bindings cleared (StatementCache::release) or it is finalized before
+/// execute or query returns to the caller that owns them.
 void bind_params(sqlite3* db, sqlite3_stmt* st, const std::vector<Value>& params, const std::string& sql) {
     const int expected = sqlite3_bind_parameter_count(st);
     if (static_cast<int>(params.size()) != expected)
@@ -143,13 +146,13 @@ void bind_params(sqlite3* db, sqlite3_stmt* st, const std::vector<Value>& params
         case Value::Type::integer: rc = sqlite3_bind_int64(st, idx, v.as_int()); break;
         case Value::Type::real: rc = sqlite3_bind_double(st, idx, v.as_real()); break;
         case Value::Type::text:
-            rc = sqlite3_bind_text64(st, idx, v.as_text().data(), v.as_text().size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+            rc = sqlite3_bind_text64(st, idx, v.as_text().data(), v.as_text().size(), SQLITE_STATIC, SQLITE_UTF8);
             break;
         case Value::Type::blob: {
             // An empty vector's data() may be null, which SQLite would bind as NULL.
             static const std::uint8_t empty = 0;
             const auto& b = v.as_blob();
-            rc = sqlite3_bind_blob64(st, idx, b.empty() ? &empty : b.data(), b.size(), SQLITE_TRANSIENT);
+            rc = sqlite3_bind_blob64(st, idx, b.empty() ? &empty : b.data(), b.size(), SQLITE_STATIC);
             break;
         }
         }

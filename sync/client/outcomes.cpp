@@ -161,7 +161,7 @@ std::vector<std::pair<std::string, Value>> values_to_write(const CapturedTable& 
         if (std::find(t.columns.begin(), t.columns.end(), c) == t.columns.end())
             throw bad_argument("table " + t.name + " has no column " + c);
         if (std::find(t.pk_columns.begin(), t.pk_columns.end(), c) != t.pk_columns.end()) continue;
-        out.emplace_back(c, from_json(v, t.name + "." + c));
+        out.emplace_back(c, from_json(v, t.name, c));
     }
     return out;
 }

@@ -200,7 +200,7 @@ json queued_parent_keys(Store::Impl& impl, const TableIndex& index, const std::v
                 key.push_back(vals[from]);
                 const std::string target = to.empty() && i < p.pk_columns.size() ? p.pk_columns[i] : to;
                 where += (where.empty() ? "" : " AND ") + quote_ident(target) + " = ?";
-                args.push_back(from_json(vals[from], table + "." + from));
+                args.push_back(from_json(vals[from], table, from));
             }
             if (!usable) continue;
             std::string parent_key = key.dump();

@@ -170,17 +170,27 @@ private:
 /// Runs with capture suppressed. One write statement, so a failure leaves the row as it was.
 void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pending, WriteSql& sql, Apply mode) {
     const CapturedTable& t = *r.table;
-    const std::string key_text = r.pk.dump();
-    const auto keys = key_values(t, r.pk);
-    const Pending* p = pending.find(t.id, key_text);
+    // The key as text and as values, made once and only when used: a fresh device's snapshot
+    // (nothing queued, no counters) needs neither for most rows.
+    std::string key_text;
+    std::optional<std::vector<Value>> key_vals;
+    auto key = [&]() -> const std::string& {
+        if (key_text.empty()) key_text = r.pk.dump();
+        return key_text;
+    };
+    auto keys = [&]() -> const std::vector<Value>& {
+        if (!key_vals) key_vals = key_values(t, r.pk);
+        return *key_vals;
+    };
+    const Pending* p = pending.any() ? pending.find(t.id, key()) : nullptr;
     if (!r.exists()) {
         if (p && p->inserted && p->last_op != 3) return;  // created here again; the push decides
-        impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys);
+        impl.execute("DELETE FROM " + quote_ident(t.name) + " WHERE " + where_key(t), keys());
         // A local delete not yet pushed still travels: its clock may be newer than the server's
         // tombstone, and then it must beat a re-creation of the row made before it elsewhere.
         if (p && p->last_op == 3) return;
-        pending.clear(t.id, key_text);
-        if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, key_text});
+        pending.clear(t.id, key());
+        if (!t.counters.empty()) impl.execute("DELETE FROM ferry_counter_base WHERE tbl = ? AND pk = ?", {t.id, key()});
         return;
     }
     if (p && (p->last_op == 3 || p->mask == -1)) return;  // deleted or (re)created locally: the push decides
@@ -190,7 +200,7 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
     const bool only_changed = mode == Apply::changed_columns && !p;
     std::optional<Row> local;
     if (!t.counters.empty() || only_changed) {
-        auto q = impl.query(sql.select(t), keys);
+        auto q = impl.query(sql.select(t), keys());
         if (!q.rows.empty()) local = std::move(q.rows[0]);
     }
     std::vector<std::size_t> cols;
@@ -206,7 +216,7 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
             std::int64_t value = server;
             if (local && (*local)[i].type() == Value::Type::integer) {
                 const std::int64_t here = (*local)[i].as_int();
-                value += here - counter_base(impl, t, key_text, c).value_or(here);
+                value += here - counter_base(impl, t, key(), c).value_or(here);
             }
             bases.emplace_back(c, server);
             cols.push_back(i);
@@ -215,7 +225,7 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
         }
         if (pending_col) continue;
         cols.push_back(i);
-        vals.push_back(from_json(*v, t.name + "." + c));
+        vals.push_back(from_json(*v, t.name, c));
     }
     if (cols.empty()) return;
     if (only_changed && local) {
@@ -227,18 +237,18 @@ void apply_remote_row(Store::Impl& impl, const RemoteRow& r, PendingWrites& pend
                 changed_vals.push_back(vals[k]);
             }
         if (!changed.empty()) {
-            for (const auto& k : keys) changed_vals.push_back(k);
+            for (const auto& k : keys()) changed_vals.push_back(k);
             impl.execute(sql.update(t, changed), changed_vals);
         }
     } else if (p) {
-        for (const auto& k : keys) vals.push_back(k);
+        for (const auto& k : keys()) vals.push_back(k);
         if (impl.execute(sql.update(t, cols), vals) == 0)
             throw Error(ErrorDomain::ferry, ErrorCode::internal,
-                        "a row of " + t.name + " with local writes not yet pushed is missing: " + key_text);
+                        "a row of " + t.name + " with local writes not yet pushed is missing: " + key());
     } else {
         impl.execute(sql.upsert(t, cols), vals);
     }
-    for (const auto& [c, base] : bases) set_counter_base(impl, t, key_text, c, base);
+    for (const auto& [c, base] : bases) set_counter_base(impl, t, key(), c, base);
 }
 
 /// The device's UNIQUE keys of a table (other than the primary key), as column lists.
@@ -282,7 +292,7 @@ Room make_room(Store::Impl& impl, const RemoteRow& r, const std::vector<const Re
             if (!v || v->is_null()) usable = false;
             if (!usable) break;
             where += (where.empty() ? "" : " AND ") + quote_ident(c) + " = ?";
-            args.push_back(from_json(*v, t.name + "." + c));
+            args.push_back(from_json(*v, t.name, c));
         }
         if (!usable) continue;
         std::string key_expr = "json_array(";

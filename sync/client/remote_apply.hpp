@@ -34,6 +34,8 @@ public:
     PendingWrites(Store::Impl& impl, const std::vector<RemoteRow>& rows, const std::string& entries_sql = {});
     /// The row's pending writes, or null when it has none.
     const Pending* find(std::int64_t table_id, const std::string& pk);
+    /// False when the log was empty when this was made (then no row has pending writes).
+    bool any() const { return !m_log_empty; }
     /// Drops the row's entries from the change log (and from here).
     void clear(std::int64_t table_id, const std::string& pk);
 

@@ -31,7 +31,7 @@ json to_json(const Value& v) {
     return nullptr;
 }
 
-Value from_json(const json& j, const std::string& where) {
+Value from_json(const json& j, const std::string& table, const std::string& column) {
     if (j.is_null()) return Value();
     if (j.is_boolean()) return Value(j.get<bool>());
     if (j.is_number_integer()) return Value(j.get<std::int64_t>());
@@ -59,7 +59,7 @@ Value from_json(const json& j, const std::string& where) {
         }
         return Value(std::move(out));
     }
-    throw Error(ErrorDomain::ferry, ErrorCode::protocol, "unexpected value " + j.dump() + " for " + where);
+    throw Error(ErrorDomain::ferry, ErrorCode::protocol, "unexpected value " + j.dump() + " for " + table + "." + column);
 }
 
 const char* op_name(int op) { return op == 1 ? "insert" : op == 2 ? "update" : "delete"; }
@@ -81,7 +81,7 @@ std::vector<Value> key_values(const CapturedTable& t, const json& pk) {
     if (!pk.is_array() || pk.size() != t.pk_columns.size())
         throw Error(ErrorDomain::ferry, ErrorCode::protocol, "bad key " + pk.dump() + " for table " + t.name);
     std::vector<Value> out;
-    for (std::size_t i = 0; i < pk.size(); ++i) out.push_back(from_json(pk[i], t.name + "." + t.pk_columns[i]));
+    for (std::size_t i = 0; i < pk.size(); ++i) out.push_back(from_json(pk[i], t.name, t.pk_columns[i]));
     return out;
 }
 

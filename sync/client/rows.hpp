@@ -16,8 +16,9 @@ using nlohmann::json;
 
 /// A value as it travels: numbers, strings, null; blobs as {"b64": ...}.
 json to_json(const Value& v);
-/// The inverse of to_json; throws Error(protocol) naming `where` for anything else.
-Value from_json(const json& j, const std::string& where);
+/// The inverse of to_json; throws Error(protocol) naming column `table`.`column` for anything
+/// else. (The name is put together only then: this runs for every value a sync applies.)
+Value from_json(const json& j, const std::string& table, const std::string& column);
 /// "insert", "update" or "delete" for a change-log op.
 const char* op_name(int op);
 
