@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config
   libsqlite3-dev sqlite3 libsqlitecpp-dev nlohmann-json3-dev catch2
   libpqxx-dev libpq-dev libcli11-dev
-  libcpp-httplib-dev libjwt-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libsystemd-dev pgbouncer
+  libcpp-httplib-dev libjwt-dev libcurl4-openssl-dev libssl-dev zlib1g-dev libzstd-dev libsystemd-dev pgbouncer
   postgresql-15 postgresql-common postgresql-client-15
   chromium
   python3 python3-dev pybind11-dev python3-pytest

@@ -3,6 +3,7 @@
 // docs/gateway.md (statuses, error bodies, long poll, gzip, limits, the access log).
 #include <catch2/catch.hpp>
 #include <zlib.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -44,6 +45,17 @@ std::string gzip(const std::string& data) {
     deflate(&z, Z_FINISH);
     out.resize(z.total_out);
     deflateEnd(&z);
+    return out;
+}
+
+std::string unzstd(const std::string& data) {
+    const auto size = ZSTD_getFrameContentSize(data.data(), data.size());
+    REQUIRE(size != ZSTD_CONTENTSIZE_ERROR);
+    REQUIRE(size != ZSTD_CONTENTSIZE_UNKNOWN);
+    std::string out(static_cast<std::size_t>(size), '\0');
+    const auto n = ZSTD_decompress(out.data(), out.size(), data.data(), data.size());
+    REQUIRE(!ZSTD_isError(n));
+    out.resize(n);
     return out;
 }
 
@@ -261,7 +273,8 @@ TEST_CASE("malformed requests are 400, unknown paths 404, oversized bodies 413",
     REQUIRE(post(gw.port(), "/v1/pull", token, pull_body("s1")).status == 200);
 }
 
-TEST_CASE("gzip request bodies are read and answers are gzipped when the client accepts it", "[gateway]") {
+TEST_CASE("gzip request bodies are read and answers are compressed with zstd or gzip when the client accepts it",
+          "[gateway]") {
     PgDatabase db;
     seed(db);
     auto gw = start_gateway(db);
@@ -270,6 +283,10 @@ TEST_CASE("gzip request bodies are read and answers are gzipped when the client 
     REQUIRE(a.status == 200);
     REQUIRE(a.header("Content-Encoding") == "gzip");
     REQUIRE(task_ids(json::parse(gunzip(a.body))).count("t-sql-1") == 1);
+    auto z = post(gw.port(), "/v1/pull", token, pull_body("s1"), {"Accept-Encoding: zstd, gzip"});
+    REQUIRE(z.status == 200);
+    REQUIRE(z.header("Content-Encoding") == "zstd");
+    REQUIRE(task_ids(json::parse(unzstd(z.body))).count("t-sql-1") == 1);
     auto plain = post(gw.port(), "/v1/pull", token, pull_body("s1"));
     REQUIRE(plain.header("Content-Encoding").empty());
     REQUIRE(task_ids(plain.json_body()).count("t-sql-1") == 1);
