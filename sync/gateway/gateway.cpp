@@ -25,10 +25,10 @@
 #include "sync/gateway/rate_limiter.hpp"
 #include "sync/gateway/request_metrics.hpp"
 #include "sync/gateway/site_figures.hpp"
+#include "sync/gateway/zstd.hpp"
 #include "sync/protocol/codec.hpp"
 #include "sync/server/pg_error.hpp"
 #include "sync/server/principal.hpp"
-#include "sync/gateway/zstd.hpp"
 #include "sync/transport/gzip.hpp"
 
 namespace ferry::detail {

@@ -468,6 +468,15 @@ constexpr const char* k_newest_clock =
     "greatest(r.created_hlc, coalesce(r.deleted_hlc, 0), "
     "CASE WHEN r.clocks = '{}' THEN 0 ELSE coalesce((SELECT max((c.value ->> 0)::bigint) FROM jsonb_each(r.clocks) c), 0) END)";
 
+/// "The newest clock of the ferry.rows entries of the keys in jsonb array `keys`" (0 for none),
+/// as a select list and FROM: one index lookup per key (LATERAL ... LIMIT 1, which the planner
+/// cannot turn into a join), the entry's table `tbl` and key `pk`, expressions of element k.
+std::string newest_clock_by_key(const std::string& keys, const std::string& tbl, const std::string& pk) {
+    return "coalesce(max(" + std::string(k_newest_clock) + "), 0) FROM jsonb_array_elements(" + keys +
+           ") k CROSS JOIN LATERAL (SELECT r.* FROM ferry.rows r WHERE r.tbl = " + tbl + " AND r.pk = " + pk +
+           " LIMIT 1) r";
+}
+
 /// "ferry.rows `alias` WHERE it is the entry of table t's row `row`": one index lookup by key.
 std::string rows_entry_of(const PgTable& t, const std::string& alias, const std::string& row) {
     return "ferry.rows " + alias + " WHERE " + alias + ".tbl = " + pg_literal(t.name) + " AND " + alias +
@@ -519,10 +528,7 @@ std::int64_t newest_clock_of_keys(pqxx::work& tx, const PgTable& t, const std::s
             "AND r.pk <= (SELECT pk FROM k ORDER BY pk DESC LIMIT 1) ORDER BY r.tbl, r.pk LIMIT $3) s",
         t.name, keys, most);
     if (span[0][0].as<std::int64_t>() < most) return span[0][1].as<std::int64_t>();
-    auto each = tx.exec_params("SELECT coalesce(max(" + std::string(k_newest_clock) +
-                                   "), 0) FROM jsonb_array_elements($2::jsonb) k CROSS JOIN LATERAL "
-                                   "(SELECT r.* FROM ferry.rows r WHERE r.tbl = $1 AND r.pk = k.value LIMIT 1) r",
-                               t.name, keys);
+    auto each = tx.exec_params("SELECT " + newest_clock_by_key("$2::jsonb", "$1", "k.value"), t.name, keys);
     return each[0][0].as<std::int64_t>();
 }
 
@@ -657,10 +663,7 @@ protocol::Clocks SyncServer::clocks_for(pqxx::transaction_base& tx, const json& 
     // One index lookup per key (LATERAL ... LIMIT 1): as a join, the planner hashed the whole of
     // ferry.rows for every push answer and pull page whenever its statistics were stale (a table
     // growing through a first big push), so each batch's cost grew with the table.
-    auto r = tx.exec_params("SELECT ferry.now_hlc(), coalesce(max(" + std::string(k_newest_clock) +
-                                "), 0) FROM jsonb_array_elements($1::jsonb) k CROSS JOIN LATERAL (SELECT r.* FROM ferry.rows r "
-                                "WHERE r.tbl = k ->> 0 AND r.pk = k -> 1 LIMIT 1) r",
-                            keys.dump());
+    auto r = tx.exec_params("SELECT ferry.now_hlc(), " + newest_clock_by_key("$1::jsonb", "k ->> 0", "k -> 1"), keys.dump());
     return protocol::Clocks{r[0][0].as<std::int64_t>(), std::max(r[0][1].as<std::int64_t>(), at_least),
                             m_options.max_clock_skew_ms};
 }
